@@ -1,0 +1,291 @@
+#!/usr/bin/env python
+"""Execute the book's notebooks with papermill, then build the HTML with Jupyter Book (warnings = errors).
+
+    python scripts/build_book.py                          # params/cpu.yaml, the reader's default
+    python scripts/build_book.py --params params/ci.yaml  # CI smoke profile (sets OMP_NUM_THREADS=1)
+    python scripts/build_book.py --only 04_relative_transfer --no-build   # one chapter, no HTML
+
+Steps
+1. Every notebook listed in _toc.yml is executed by papermill (Python API, kernel ``python3``) with all
+   keys of the params file, in the notebook's own folder (book/) as working directory, into a staging
+   copy of the book: _build/executed/{_config.yml,_toc.yml,book/}. Source notebooks are never modified.
+   Each notebook runs in a forked child process, so that ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` in that
+   child is the peak resident memory of exactly that notebook's kernel.
+2. The rest of book/ (markdown pages, references.bib, images, the vendored JavaScript in book/_vendor,
+   which scripts/vendor_js.sh creates when missing) is copied beside the executed notebooks.
+3. ``jupyter-book build _build/executed --all -W -n --keep-going``; the HTML lands in _build/html
+   (open _build/html/index.html).
+4. A table of wall time and peak kernel RSS per notebook (plus totals) is printed and written to
+   _build/budget.json. The budget (issue): each notebook <= 180 s and <= 4 GiB with params/cpu.yaml on
+   2 cores, the whole book <= 15 min. ``--check-budget`` turns an overrun into a failure.
+
+Exit status: 0 all good; 1 a notebook failed (its executed copy, traceback included, is still written
+and the HTML still built so the error can be read); 2 the HTML build failed or warned; 3 over budget
+(only with --check-budget). Several problems: the lowest of these codes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import nbformat
+import papermill
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+STAGE = BUILD / "executed"
+VENDOR_STAMP = ROOT / "book" / "_vendor" / ".stamp"
+
+BUDGET_NOTEBOOK_S = 180.0
+BUDGET_NOTEBOOK_MB = 4096.0
+BUDGET_TOTAL_S = 15 * 60.0
+
+
+def toc_files(toc_path: Path) -> list[str]:
+    """All page paths (no suffix, relative to the root) in a jb-book _toc.yml, in reading order."""
+    toc = yaml.safe_load(toc_path.read_text())
+    out = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                out.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key))
+
+    walk(toc.get("parts"))
+    walk(toc.get("chapters"))
+    return out
+
+
+def has_parameters_cell(path: Path) -> bool:
+    nb = nbformat.read(path, as_version=4)
+    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
+
+
+def _execute_child(conn, src: str, dst: str, params: dict, cwd: str, cell_timeout) -> None:
+    """Runs in a forked child: execute one notebook, report status and the kernel's peak RSS."""
+    logging.getLogger("papermill").setLevel(logging.ERROR)  # not "Passed unknown parameter" x N keys
+    result = {"status": "ok", "error": None}
+    try:
+        papermill.execute_notebook(
+            src, dst, parameters=params, kernel_name="python3", cwd=cwd,
+            progress_bar=False, log_output=False, request_save_on_cell_execute=True,
+            execution_timeout=cell_timeout,
+        )
+    except papermill.PapermillExecutionError as exc:
+        result = {"status": "FAILED", "error": f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}",
+                  "traceback": "\n".join(exc.traceback[-8:])}
+    except BaseException as exc:  # kernel died, timeout, bad notebook, ...
+        result = {"status": "FAILED", "error": f"{type(exc).__name__}: {exc}",
+                  "traceback": traceback.format_exc(limit=6)}
+    # ru_maxrss of reaped children (the kernel and anything it spawned) in KiB on Linux, bytes on macOS
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result["peak_rss_mb"] = maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
+    conn.send(result)
+    conn.close()
+
+
+def execute(src: Path, dst: Path, params: dict, cell_timeout) -> dict:
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_execute_child,
+                       args=(send, str(src), str(dst), params, str(src.parent), cell_timeout))
+    t0 = time.perf_counter()
+    proc.start()
+    send.close()
+    try:
+        result = recv.recv()
+    except EOFError:
+        result = {"status": "FAILED", "error": "executor process died", "peak_rss_mb": float("nan")}
+    proc.join()
+    result["wall_s"] = time.perf_counter() - t0
+    if proc.exitcode not in (0, None) and result["status"] == "ok":
+        result.update(status="FAILED", error=f"executor exit code {proc.exitcode}")
+    return result
+
+
+def ensure_vendored_js() -> None:
+    if not VENDOR_STAMP.exists():
+        print("build_book: book/_vendor missing, running scripts/vendor_js.sh", flush=True)
+        subprocess.run(["bash", str(ROOT / "scripts" / "vendor_js.sh")], check=True)
+
+
+def stage_static_files() -> None:
+    """Copy config, toc and every non-notebook file of book/ (pages, bib, images, _vendor) to the stage."""
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(ROOT / name, STAGE / name)
+    ignore = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__", "._vendor.*")
+    shutil.copytree(ROOT / "book", STAGE / "book", ignore=ignore, dirs_exist_ok=True)
+
+
+def jupyter_book_cmd() -> list[str]:
+    exe = Path(sys.executable).parent / "jupyter-book"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("jupyter-book")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
+
+
+def build_html() -> tuple[int, float]:
+    for stale in ("html", ".doctrees", "jupyter_execute"):
+        shutil.rmtree(BUILD / stale, ignore_errors=True)
+    cmd = jupyter_book_cmd() + ["build", str(STAGE), "--all", "-W", "-n", "--keep-going",
+                                "--path-output", str(ROOT)]
+    print("build_book:", " ".join(cmd), flush=True)
+    t0 = time.perf_counter()
+    rc = subprocess.run(cmd, cwd=ROOT).returncode
+    return rc, time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", default="params/cpu.yaml", help="papermill parameter file (default: %(default)s)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="execute only these notebooks (stem or path, e.g. 04_relative_transfer); the others "
+                             "are staged unexecuted")
+    parser.add_argument("--no-build", action="store_true", help="execute only, skip the HTML build")
+    parser.add_argument("--check-budget", action="store_true",
+                        help=f"fail (exit 3) when a notebook exceeds {BUDGET_NOTEBOOK_S:.0f} s or "
+                             f"{BUDGET_NOTEBOOK_MB:.0f} MB or the book exceeds {BUDGET_TOTAL_S:.0f} s")
+    parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: none)")
+    args = parser.parse_args(argv)
+
+    params_path = (ROOT / args.params) if not Path(args.params).is_absolute() else Path(args.params)
+    params = yaml.safe_load(params_path.read_text()) or {}
+    if not isinstance(params, dict):
+        parser.error(f"{args.params} must hold a mapping of parameter names to values, got {type(params).__name__}")
+    profile = params.get("profile", params_path.stem)
+    if profile == "ci":
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # silences a debugger warning of ipykernel
+
+    pages = toc_files(ROOT / "_toc.yml")
+    notebooks = [p for p in pages if (ROOT / f"{p}.ipynb").exists()]
+    missing = [p for p in pages if not (ROOT / f"{p}.ipynb").exists() and not (ROOT / f"{p}.md").exists()]
+    if missing:
+        print(f"build_book: pages in _toc.yml with no .ipynb or .md file: {missing}", file=sys.stderr)
+        return 1
+    only = None
+    if args.only:
+        only = {Path(n).stem for n in args.only}
+        unknown = only - {Path(p).name for p in notebooks}
+        if unknown:
+            parser.error(f"--only: not a notebook of _toc.yml: {sorted(unknown)}; "
+                         f"known: {[Path(p).name for p in notebooks]}")
+
+    if not args.no_build:
+        ensure_vendored_js()
+    shutil.rmtree(STAGE, ignore_errors=True)
+    (STAGE / "book").mkdir(parents=True)
+
+    print(f"build_book: executing {len(notebooks)} notebooks with {args.params} (profile {profile!r}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})", flush=True)
+    rows = []
+    for page in notebooks:
+        src, dst = ROOT / f"{page}.ipynb", STAGE / f"{page}.ipynb"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        name = Path(page).name
+        if only is not None and name not in only:
+            shutil.copy2(src, dst)
+            rows.append({"notebook": name, "status": "skipped", "wall_s": 0.0, "peak_rss_mb": 0.0})
+            continue
+        if not has_parameters_cell(src):
+            print(f"build_book: WARNING {name} has no cell tagged 'parameters'; papermill inserts the "
+                  f"parameters at the top", file=sys.stderr)
+        print(f"build_book: running {name} ...", flush=True)
+        result = execute(src, dst, params, args.cell_timeout)
+        row = {"notebook": name, **{k: result.get(k) for k in ("status", "wall_s", "peak_rss_mb", "error")}}
+        rows.append(row)
+        print(f"build_book:   {row['status']} in {row['wall_s']:.1f} s, peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
+        if result["status"] != "ok":
+            print(f"build_book:   {result['error']}\n{result.get('traceback', '')}", file=sys.stderr, flush=True)
+        if dst.exists():
+            nb = nbformat.read(dst, as_version=4)
+            for cell in nb.cells:  # the injected parameters: collapsed on the page, still readable
+                tags = cell.get("metadata", {}).get("tags", [])
+                if "injected-parameters" in tags and "hide-cell" not in tags:
+                    tags.append("hide-cell")
+            nbformat.write(nb, dst)
+        else:  # papermill failed before writing: stage the source so the build still sees the page
+            shutil.copy2(src, dst)
+    stage_static_files()
+
+    build_rc, build_s = (None, 0.0) if args.no_build else build_html()
+
+    ran = [r for r in rows if r["status"] != "skipped"]
+    exec_total = sum(r["wall_s"] for r in ran)
+    for r in ran:
+        over = []
+        if r["wall_s"] > BUDGET_NOTEBOOK_S:
+            over.append("time")
+        if r["peak_rss_mb"] > BUDGET_NOTEBOOK_MB:
+            over.append("memory")
+        r["over_budget"] = over
+    total = exec_total + build_s
+    within = all(not r["over_budget"] for r in ran) and total <= BUDGET_TOTAL_S
+    failed = [r["notebook"] for r in rows if r["status"] == "FAILED"]
+
+    width = max([len(r["notebook"]) for r in rows] + [len("TOTAL")])
+    lines = [f"{'notebook':<{width}}  {'status':<7}  {'wall s':>8}  {'peak RSS MB':>11}  budget",
+             "-" * (width + 44)]
+    for r in rows:
+        flag = "" if r["status"] == "skipped" else ("OVER: " + "+".join(r["over_budget"]) if r["over_budget"] else "ok")
+        lines.append(f"{r['notebook']:<{width}}  {r['status']:<7}  {r['wall_s']:>8.1f}  {r['peak_rss_mb']:>11.0f}  {flag}")
+    lines.append("-" * (width + 44))
+    peak = max([r["peak_rss_mb"] for r in ran] or [0.0])
+    lines.append(f"{'execution':<{width}}  {'':<7}  {exec_total:>8.1f}  {peak:>11.0f}")
+    if build_rc is not None:
+        lines.append(f"{'html build':<{width}}  {'ok' if build_rc == 0 else 'FAILED':<7}  {build_s:>8.1f}")
+    lines.append(f"{'TOTAL':<{width}}  {'':<7}  {total:>8.1f}  {'':>11}  "
+                 f"{'ok' if total <= BUDGET_TOTAL_S else 'OVER'} (book <= {BUDGET_TOTAL_S:.0f} s)")
+    print(f"\nBudget (params {args.params}; limits per notebook {BUDGET_NOTEBOOK_S:.0f} s / "
+          f"{BUDGET_NOTEBOOK_MB:.0f} MB, book {BUDGET_TOTAL_S:.0f} s; the budget applies to params/cpu.yaml)")
+    print("\n".join(lines))
+
+    BUILD.mkdir(exist_ok=True)
+    report = {
+        "params": args.params, "profile": profile, "parameters": params,
+        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
+                    "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
+        "limits": {"notebook_wall_s": BUDGET_NOTEBOOK_S, "notebook_peak_rss_mb": BUDGET_NOTEBOOK_MB,
+                   "total_wall_s": BUDGET_TOTAL_S},
+        "notebooks": rows, "execution_wall_s": exec_total, "html_build_wall_s": build_s,
+        "html_build_rc": build_rc, "total_wall_s": total, "peak_rss_mb": peak,
+        "within_budget": within, "failed": failed,
+        "html": str((BUILD / "html" / "index.html").relative_to(ROOT)) if build_rc is not None else None,
+    }
+    (BUILD / "budget.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"build_book: wrote {(BUILD / 'budget.json').relative_to(ROOT)}"
+          + (f"; HTML in {(BUILD / 'html').relative_to(ROOT)}/index.html" if build_rc == 0 else ""))
+
+    if failed:
+        print(f"build_book: FAILED notebooks: {failed} (executed copies with tracebacks in "
+              f"{STAGE.relative_to(ROOT)}/book/)", file=sys.stderr)
+        return 1
+    if build_rc not in (None, 0):
+        print(f"build_book: jupyter-book build failed (exit {build_rc}); warnings count as errors (-W)", file=sys.stderr)
+        return 2
+    if args.check_budget and not within:
+        print("build_book: over budget", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Command line: ``python -m tutorial_lib transfer ...`` (also installed as ``tutorial-lib``).
+
+    python -m tutorial_lib transfer --source mini-bert-base --target mini-roberta-base \\
+        --prompt bert.safetensors --method relative --out roberta.safetensors
+    python -m tutorial_lib transfer --source A --source B --target C --prompt a.safetensors \\
+        --prompt b.safetensors --method relative --out c.safetensors          # two sources (Eq. 7)
+    python -m tutorial_lib transfer --source A --target C --prompt adapter_dir/ --method relative \\
+        --out out_dir/ --peft                                                 # PEFT prompt-tuning adapters
+
+A ``--prompt`` is a prompt file (safetensors, see :mod:`tutorial_lib.prompt_io`) or a PEFT prompt-tuning
+adapter directory (one relation); give one per ``--source``, in the same order.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _transfer_parser(sub) -> None:
+    p = sub.add_parser("transfer", help="transfer soft prompts from source model(s) to a target model",
+                       description="Zero-shot transfer of soft prompts (direct, discretize, projector, relative).")
+    p.add_argument("--source", action="append", required=True, help="source model (zoo name, HF id or dir)")
+    p.add_argument("--target", required=True, help="target model (zoo name, HF id or dir)")
+    p.add_argument("--prompt", action="append", required=True,
+                   help="prompt file or PEFT adapter dir of the matching --source")
+    p.add_argument("--method", default="relative", choices=["direct", "discretize", "projector", "relative"])
+    p.add_argument("--out", required=True, help="output prompt file (or adapter directory with --peft)")
+    p.add_argument("--peft", action="store_true", help="write a PEFT prompt-tuning adapter directory")
+    p.add_argument("--anchors", type=int, default=None, help="number of anchor words (default: all shared)")
+    p.add_argument("--anchor-words", type=Path, default=None,
+                   help="candidate words, one a line (default: LAMA's BERT/RoBERTa/ALBERT vocabulary)")
+    p.add_argument("--keep-fact-words", action="store_true",
+                   help="do not exclude LAMA subjects and objects from the anchors (a leak; for ablations)")
+    p.add_argument("--lama-dir", default=None, help="LAMA T-REx directory (default: $LAMA_DIR or the cache)")
+    p.add_argument("--steps", type=int, default=2000, help="relative: search steps")
+    p.add_argument("--lr", type=float, default=5e-3, help="relative and projector: Adam learning rate")
+    p.add_argument("--topk", type=int, default=None, help="relative: keep the k largest relative entries")
+    p.add_argument("--no-normalize", action="store_true", help="relative: skip Eq. 6")
+    p.add_argument("--epochs", type=int, default=10, help="projector: training epochs")
+    p.add_argument("--hidden", type=int, default=768, help="projector: hidden units")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tutorial_lib", description="The Prompt Transfer Book's library.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _transfer_parser(sub)
+    return parser
+
+
+def _method_options(args) -> dict:
+    if args.method == "relative":
+        return dict(steps=args.steps, lr=args.lr, topk=args.topk, normalize=not args.no_normalize, seed=args.seed)
+    if args.method == "projector":
+        return dict(epochs=args.epochs, hidden=args.hidden, lr=args.lr, seed=args.seed)
+    return {}
+
+
+def run_transfer(args) -> Path:
+    """Load models and prompts, transfer, write the result (only once everything succeeded)."""
+    from . import prompt_io
+    from .transfer import transfer
+    from .zoo import load_model
+
+    if len(args.prompt) != len(args.source):
+        raise ValueError(f"give one --prompt per --source: {len(args.source)} sources, {len(args.prompt)} prompts")
+    sources = [load_model(name, args.device) for name in args.source]
+    target = load_model(args.target, args.device)
+    sets = [prompt_io.read_any(path, expect_model=lm) for path, lm in zip(args.prompt, sources)]
+    relations = sets[0].relations
+    for path, s in zip(args.prompt[1:], sets[1:]):
+        if s.relations != relations:
+            raise ValueError(f"{path} holds relations {s.relations}, {args.prompt[0]} holds {relations}: "
+                             "multi-source transfer needs the same relations in the same order")
+    if args.peft and len(relations) != 1:
+        raise ValueError(f"--peft writes one relation; the prompts hold {len(relations)} ({relations})")
+    words = None
+    if args.anchor_words is not None:
+        words = [w.strip() for w in args.anchor_words.read_text(encoding="utf-8").splitlines() if w.strip()]
+    result = transfer(args.method, sources, [s.prompts for s in sets], target, n_anchors=args.anchors,
+                      exclude=() if args.keep_fact_words else None, words=words, lama_dir=args.lama_dir,
+                      **_method_options(args))
+    if args.peft:
+        config = target.model.config
+        return prompt_io.save_peft_adapter(args.out, result.prompts, target.name, relations[0],
+                                           getattr(config, "num_hidden_layers", None),
+                                           getattr(config, "num_attention_heads", None))
+    meta = {"method": args.method, "sources": args.source, "source_files": [str(p) for p in args.prompt],
+            "options": _method_options(args), "n_anchors": len(result.anchors or [])}
+    if result.history is not None:
+        meta["chosen"] = result.history.get("chosen_step", result.history.get("chosen_epoch"))
+    return prompt_io.save_prompts(args.out, result.prompts, target.name, relations, **meta)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        out = run_transfer(args)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        print(f"tutorial_lib {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {out} ({args.method}: {' + '.join(args.source)} -> {args.target})")
+    return 0

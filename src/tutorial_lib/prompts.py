@@ -1,0 +1,252 @@
+"""Soft prompts (OptiPrompt): m trainable vectors after the subject, the masked LM frozen.
+
+Input of one fact: ``[CLS] x v1 .. vm [MASK] . [SEP]`` where ``x`` are the subject's tokens and
+``v1..vm`` the prompt vectors of the fact's relation. The prompts of many relations are tuned in one
+batched pass (the model is frozen, so facts of different relations can share a batch); each relation
+keeps its own best-on-dev vectors.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .data import Fact, Relation
+from .probing import restricted_argmax, vocab_ids
+from .zoo import MaskedLM
+
+
+@dataclass
+class PromptSet:
+    """Soft prompts of several relations for one model: ``vectors[r]`` is relation ``relations[r]``'s [m, d]."""
+
+    model: str
+    relations: list[str]
+    vectors: torch.Tensor  # [R, m, d]
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def m(self) -> int:
+        return self.vectors.shape[1]
+
+    @property
+    def width(self) -> int:
+        return self.vectors.shape[2]
+
+    def __getitem__(self, relation: str) -> torch.Tensor:
+        return self.vectors[self.relations.index(relation)]
+
+    def save(self, path) -> None:
+        from .prompt_io import save_prompts
+        save_prompts(path, self.vectors, self.model, self.relations, **self.meta)
+
+    @classmethod
+    def load(cls, path, expect_model: MaskedLM | None = None) -> "PromptSet":
+        from .prompt_io import load_prompts
+        vectors, meta = load_prompts(path, expect_model=expect_model)
+        meta = dict(meta)
+        return cls(meta.pop("model"), list(meta.pop("relations")), vectors, meta)
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """OptiPrompt's settings: AdamW lr 3e-3, 10 % linear warm-up, 10 epochs, batch 16, best on dev."""
+
+    m: int = 5
+    epochs: int = 10
+    lr: float = 3e-3
+    batch_size: int = 16
+    warmup: float = 0.1
+    init: str = "random"  # or "manual": the manual template's token embeddings
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.m < 1:
+            raise ValueError(f"m (prompt length) must be >= 1, got {self.m}")
+        if self.init not in ("random", "manual"):
+            raise ValueError(f"init must be 'random' or 'manual', got {self.init!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
+
+
+def period_id(tokenizer) -> int:
+    """The id of a sentence-final '.' attached to the preceding word."""
+    return tokenizer.encode("a.", add_special_tokens=False)[-1]
+
+
+def scored_facts(facts: list[Fact], vocab: list[str]) -> list[Fact]:
+    """The facts whose object is in the scoring vocabulary (LAMA's convention)."""
+    allowed = set(vocab)
+    return [f for f in facts if f.object in allowed]
+
+
+def build_inputs(lm: MaskedLM, facts: list[Fact], m: int):
+    """Token ids with ``m`` placeholder slots after the subject, plus the slot and mask positions."""
+    tok = lm.tokenizer
+    subjects = tok([f.subject for f in facts], add_special_tokens=False)["input_ids"]
+    head = [tok.cls_token_id] if tok.cls_token_id is not None else []
+    tail = [tok.sep_token_id] if tok.sep_token_id is not None else []
+    rows = [head + s[:40] + [tok.mask_token_id] * m + [tok.mask_token_id, period_id(tok)] + tail for s in subjects]
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), tok.pad_token_id)
+    attention = torch.zeros_like(ids)
+    starts = torch.tensor([len(head) + len(s[:40]) for s in subjects])
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = torch.tensor(r)
+        attention[i, :len(r)] = 1
+    return ids, attention, starts
+
+
+def prompt_logits(lm: MaskedLM, prompts: torch.Tensor, facts: list[Fact], relation_index: torch.Tensor) -> torch.Tensor:
+    """Logits at the mask ([N, V]) with ``prompts[relation_index[i]]`` inserted after fact i's subject."""
+    m = prompts.shape[1]
+    ids, attention, starts = build_inputs(lm, facts, m)
+    device = lm.device
+    ids, attention, starts = ids.to(device), attention.to(device), starts.to(device)
+    embeds = lm.model.get_input_embeddings()(ids)
+    rows = torch.arange(len(facts), device=device)[:, None].expand(-1, m)
+    cols = starts[:, None] + torch.arange(m, device=device)
+    embeds = embeds.index_put((rows, cols), prompts.to(device)[relation_index.to(device)].to(embeds.dtype))
+    hidden = lm.model(inputs_embeds=embeds, attention_mask=attention).logits
+    return hidden[torch.arange(len(facts), device=device), starts + m]
+
+
+def _facts_and_index(relations: dict[str, Relation], order: list[str], split: str, vocab: list[str]):
+    facts, index = [], []
+    for r, rel_id in enumerate(order):
+        kept = scored_facts(relations[rel_id].split(split), vocab)
+        facts += kept
+        index += [r] * len(kept)
+    return facts, torch.tensor(index, dtype=torch.long)
+
+
+@torch.no_grad()
+def evaluate(lm: MaskedLM, prompts: PromptSet, relations: dict[str, Relation], vocab: list[str],
+             split: str = "test", batch_size: int = 256) -> dict[str, float]:
+    """Precision@1 per relation (argmax over ``vocab``), plus ``"mean"`` over relations (the papers'
+    headline number)."""
+    if prompts.width != lm.width:
+        raise ValueError(f"prompts of width {prompts.width} (from {prompts.model}) do not fit {lm.name} "
+                         f"(width {lm.width}); transfer them first")
+    allowed = vocab_ids(lm.tokenizer, vocab)
+    order = [r for r in prompts.relations if r in relations]
+    facts, index = _facts_and_index(relations, order, split, vocab)
+    correct = torch.zeros(len(facts), dtype=torch.bool)
+    for s in range(0, len(facts), batch_size):
+        chunk = facts[s:s + batch_size]
+        rel_rows = torch.tensor([prompts.relations.index(order[i]) for i in index[s:s + batch_size]])
+        pred = restricted_argmax(prompt_logits(lm, prompts.vectors, chunk, rel_rows), allowed).cpu()
+        correct[s:s + batch_size] = pred == vocab_ids(lm.tokenizer, [f.object for f in chunk])
+    scores = {r: correct[index == i].float().mean().item() if (index == i).any() else float("nan")
+              for i, r in enumerate(order)}
+    valid = [v for v in scores.values() if not math.isnan(v)]
+    scores["mean"] = sum(valid) / len(valid) if valid else float("nan")
+    return scores
+
+
+def init_prompts(lm: MaskedLM, relations: list[Relation], config: TuneConfig) -> torch.Tensor:
+    """[R, m, d] initial vectors: random (normal with the embedding matrix's std) or the manual template's
+    words (in order, cut or padded with random vectors to m)."""
+    emb = lm.model.get_input_embeddings().weight.detach().float().cpu()
+    gen = torch.Generator().manual_seed(config.seed)
+    vectors = torch.randn(len(relations), config.m, emb.shape[1], generator=gen) * emb.std()
+    if config.init == "manual":
+        for r, rel in enumerate(relations):
+            words = rel.template.replace("[X]", " ").replace("[Y]", " ").replace(" .", " ")
+            ids = lm.tokenizer(words.strip(), add_special_tokens=False)["input_ids"][:config.m]
+            vectors[r, :len(ids)] = emb[ids]
+    return vectors
+
+
+def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
+                 config: TuneConfig = TuneConfig(), progress: bool = True) -> tuple[PromptSet, list[dict]]:
+    """Tune the soft prompts of all ``relations`` at once on their train facts, the model frozen.
+
+    Cross-entropy at the mask over the full vocabulary; AdamW with linear warm-up then linear decay;
+    after every epoch each relation keeps its vectors if its dev P@1 improved. Returns the prompts and
+    the per-epoch history (train loss, dev P@1 per relation).
+    """
+    order = list(relations)
+    for p in lm.model.parameters():
+        p.requires_grad_(False)
+    vectors = torch.nn.Parameter(init_prompts(lm, [relations[r] for r in order], config).to(lm.device))
+    facts, index = _facts_and_index(relations, order, "train", vocab)
+    if not facts:
+        raise ValueError(f"no training facts with objects in the scoring vocabulary for {order}")
+    steps_per_epoch = math.ceil(len(facts) / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    warm = max(1, int(config.warmup * total))
+    optimizer = torch.optim.AdamW([vectors], lr=config.lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    gold = vocab_ids(lm.tokenizer, [f.object for f in facts])
+    rng = random.Random(config.seed)
+    best = PromptSet(lm.name, order, vectors.detach().cpu().clone(), {"m": config.m, "seed": config.seed})
+    best_dev = {r: -1.0 for r in order}
+    history = []
+    bar = tqdm(total=total, desc=f"tuning {lm.name}", disable=not progress, leave=False)
+    for epoch in range(config.epochs):
+        perm = list(range(len(facts)))
+        rng.shuffle(perm)
+        losses = []
+        for s in range(0, len(perm), config.batch_size):
+            batch = perm[s:s + config.batch_size]
+            logits = prompt_logits(lm, vectors, [facts[i] for i in batch], index[batch])
+            loss = F.cross_entropy(logits, gold[batch].to(logits.device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            losses.append(loss.item())
+            bar.update(1)
+        current = PromptSet(lm.name, order, vectors.detach().cpu().clone(), best.meta)
+        dev = evaluate(lm, current, relations, vocab, split="dev")
+        for r, rel_id in enumerate(order):
+            if dev[rel_id] > best_dev[rel_id]:
+                best_dev[rel_id] = dev[rel_id]
+                best.vectors[r] = current.vectors[r]
+        history.append({"epoch": epoch + 1, "train_loss": sum(losses) / len(losses), **{f"dev_{k}": v for k, v in dev.items()}})
+        bar.set_postfix(loss=f"{history[-1]['train_loss']:.2f}", dev=f"{dev['mean']:.3f}")
+    bar.close()
+    best.meta.update({"init": config.init, "epochs": config.epochs, "lr": config.lr, "width": lm.width})
+    return best, history
+
+
+def nearest_tokens(lm: MaskedLM, vectors: torch.Tensor, k: int = 3) -> list[list[tuple[str, float]]]:
+    """For each vector of [m, d], the ``k`` vocabulary tokens with the highest cosine similarity."""
+    emb = F.normalize(lm.model.get_input_embeddings().weight.detach().float().cpu(), dim=-1)
+    sims = F.normalize(vectors.float().cpu(), dim=-1) @ emb.T
+    top = sims.topk(k, dim=-1)
+    return [[(lm.tokenizer.convert_ids_to_tokens(int(i)), float(v)) for v, i in zip(vals, ids)]
+            for vals, ids in zip(top.values, top.indices)]
+
+
+def tune_or_load(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
+                 config: TuneConfig = TuneConfig(), store=None, progress: bool = True) -> tuple[PromptSet, dict]:
+    """:func:`tune_prompts` through the run store: a saved run with the same config is loaded instead.
+
+    Returns the prompts and their metrics: ``{"test": {...}, "dev": {...}, "history": [...]}``.
+    """
+    from dataclasses import asdict
+    from hashlib import sha256
+
+    from .results import RunStore
+
+    store = store if store is not None else RunStore()
+    run_config = {"model": lm.name, "relations": list(relations), **asdict(config),
+                  "facts": sha256(" ".join(f.uuid for r in relations.values() for f in r.facts).encode()).hexdigest(),
+                  "vocab": sha256(" ".join(vocab).encode()).hexdigest()}
+
+    def compute():
+        prompts, history = tune_prompts(lm, relations, vocab, config, progress)
+        metrics = {"test": evaluate(lm, prompts, relations, vocab, "test"),
+                   "dev": evaluate(lm, prompts, relations, vocab, "dev"), "history": history}
+        return metrics, {"vectors": prompts.vectors}
+
+    record = store.get_or_compute("prompts", run_config, compute)
+    meta = {"m": config.m, "seed": config.seed, "init": config.init, "width": lm.width}
+    return PromptSet(lm.name, list(relations), record.tensors["vectors"], meta), record.metrics

@@ -1,0 +1,109 @@
+import itertools
+
+import pytest
+import torch
+
+from tutorial_lib import data
+from tutorial_lib.zoo import ZOO, UnknownModel, load_model
+from tutorial_lib.zoo.build import DEFAULT_RELATIONS, WorldConfig, new_model, shared_anchor_words, world_relations
+from tutorial_lib.zoo.corpus import build_corpus, fact_sentences, pretraining_patterns, render
+from tutorial_lib.zoo.pretrain import TrainConfig, encode, pretrain
+from tutorial_lib.zoo.vocab import train_byte_bpe, train_wordpiece
+
+from conftest import zoo_available
+
+BUILT = [n for n in ZOO if zoo_available(n)]
+
+
+def test_render_keeps_the_object_span():
+    s = render("[Y] is the language used by [X] .", "Dante", "Italian")
+    assert s.text == "Italian is the language used by Dante."
+    assert s.text[slice(*s.object_span)] == "Italian"
+
+
+def test_corpus_never_uses_the_manual_template(lama_dir):
+    rels = data.load_relations(["P19", "P1412"], max_facts=20)
+    for rel in rels.values():
+        manual = render(rel.template, "SUBJ", "OBJ").text
+        assert all(render(p, "SUBJ", "OBJ").text != manual for p in pretraining_patterns(rel))
+    sentences = fact_sentences(rels)
+    manual_texts = {render(r.template, f.subject, f.object).text for r in rels.values() for f in r.facts}
+    assert sentences and not manual_texts & {s.text for s in sentences}
+
+
+@pytest.fixture(scope="module")
+def tiny_world(lama_dir):
+    rels = data.load_relations(["P36", "P37"], max_facts=30)
+    corpus = build_corpus(rels, ["The cat sat on the mat.", "A dog is an animal that barks."] * 20, 0.2)
+    words = sorted({f.object for r in rels.values() for f in r.facts})
+    return rels, corpus, words
+
+
+@pytest.mark.parametrize("train", [train_wordpiece, train_byte_bpe])
+def test_trained_tokenizers_keep_objects_whole_and_round_trip(tiny_world, train):
+    rels, corpus, words = tiny_world
+    tok = train([s.text for s in corpus], 300, words)
+    assert all(data.word_token_id(tok, w) is not None for w in words)
+    text = "The capital of France is Paris."
+    assert tok.decode(tok(text)["input_ids"], skip_special_tokens=True).strip() == text
+    encoded = encode(corpus, tok, max_len=256)
+    assert sum(e.object_pos >= 0 for e in encoded) == sum(s.object_span is not None for s in corpus)
+
+
+def test_tiny_pretraining_lowers_the_mlm_loss(tiny_world, tmp_path):
+    rels, corpus, words = tiny_world
+    tok = train_wordpiece([s.text for s in corpus], 300, words)
+    from tutorial_lib.zoo import ZooSpec
+    model = new_model(ZooSpec("bert", hidden=32, layers=1, heads=2, seed=0), tok)
+    history = pretrain(model, tok, corpus, TrainConfig(epochs=6, batch_size=16, warmup_steps=5), tmp_path)
+    first, last = history[0]["loss"], sum(h["loss"] for h in history[-5:]) / 5
+    assert last < first - 1.0
+    assert (tmp_path / "checkpoint.pt").is_file()
+
+
+def test_pretraining_resumes_from_its_checkpoint(tiny_world, tmp_path):
+    rels, corpus, words = tiny_world
+    tok = train_wordpiece([s.text for s in corpus], 300, words)
+    from tutorial_lib.zoo import ZooSpec
+    spec = ZooSpec("bert", hidden=32, layers=1, heads=2, seed=0)
+    full = pretrain(new_model(spec, tok), tok, corpus, TrainConfig(epochs=2, batch_size=16), tmp_path / "a")
+    pretrain(new_model(spec, tok), tok, corpus, TrainConfig(epochs=1, batch_size=16), tmp_path / "b")
+    with pytest.raises(ValueError, match="another training config"):
+        pretrain(new_model(spec, tok), tok, corpus, TrainConfig(epochs=2, batch_size=16), tmp_path / "b")
+
+
+def test_unknown_model_lists_the_zoo():
+    with pytest.raises(UnknownModel, match="mini-bert-base"):
+        load_model("no-such-model-anywhere")
+
+
+@pytest.mark.skipif(not BUILT, reason="zoo not built")
+@pytest.mark.parametrize("name", BUILT)
+def test_zoo_models_load_with_hf_classes_and_round_trip(name):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+    from tutorial_lib.zoo import ZOO_DIR
+    model = AutoModelForMaskedLM.from_pretrained(ZOO_DIR / name)
+    tok = AutoTokenizer.from_pretrained(ZOO_DIR / name)
+    assert type(model).__name__ == ("BertForMaskedLM" if ZOO[name].family == "bert" else "RobertaForMaskedLM")
+    text = "Dante Alighieri was born in Florence."
+    assert tok.decode(tok(text)["input_ids"], skip_special_tokens=True).strip() == text
+    lm = load_model(name, device="cpu")
+    assert lm.width == ZOO[name].hidden and next(lm.model.parameters()).dtype == torch.float32
+    assert lm.card["eval"]["mean"]["paraphrase"] > lm.card["eval"]["mean"]["majority"]
+
+
+@pytest.mark.skipif(not BUILT, reason="zoo not built")
+def test_every_object_is_one_token_in_every_zoo_model(lama_dir):
+    rels = world_relations(WorldConfig())
+    objects = sorted({f.object for r in rels.values() for f in r.facts})
+    for name in BUILT:
+        tok = load_model(name, device="cpu").tokenizer
+        missing = [o for o in objects if data.word_token_id(tok, o) is None]
+        assert not missing, f"{name}: {missing[:5]}"
+
+
+@pytest.mark.skipif(len(BUILT) < 2, reason="zoo not built")
+def test_any_two_zoo_models_share_5000_whole_words():
+    toks = {n: load_model(n, device="cpu").tokenizer for n in BUILT}
+    for a, b in itertools.combinations(BUILT, 2):
+        assert len(shared_anchor_words([toks[a], toks[b]])) >= 5000, (a, b)
