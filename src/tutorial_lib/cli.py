@@ -35,7 +35,8 @@ def _transfer_parser(sub) -> None:
     p.add_argument("--lama-dir", default=None, help="LAMA T-REx directory (default: $LAMA_DIR or the cache)")
     p.add_argument("--steps", type=int, default=2000, help="relative: search steps")
     p.add_argument("--lr", type=float, default=5e-3, help="relative and projector: Adam learning rate")
-    p.add_argument("--topk", type=int, default=None, help="relative: keep the k largest relative entries")
+    p.add_argument("--topk", type=int, default=8192,
+                   help="relative: keep the k largest relative entries (0: all; default 8192 as the authors)")
     p.add_argument("--no-normalize", action="store_true", help="relative: skip Eq. 6")
     p.add_argument("--epochs", type=int, default=10, help="projector: training epochs")
     p.add_argument("--hidden", type=int, default=768, help="projector: hidden units")
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _method_options(args) -> dict:
     if args.method == "relative":
-        return dict(steps=args.steps, lr=args.lr, topk=args.topk, normalize=not args.no_normalize, seed=args.seed)
+        return dict(steps=args.steps, lr=args.lr, topk=args.topk or None, normalize=not args.no_normalize,
+                    seed=args.seed)
     if args.method == "projector":
         return dict(epochs=args.epochs, hidden=args.hidden, lr=args.lr, seed=args.seed)
     return {}

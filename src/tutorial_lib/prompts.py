@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -47,9 +48,8 @@ class PromptSet:
     @classmethod
     def load(cls, path, expect_model: MaskedLM | None = None) -> "PromptSet":
         from .prompt_io import load_prompts
-        vectors, meta = load_prompts(path, expect_model=expect_model)
-        meta = dict(meta)
-        return cls(meta.pop("model"), list(meta.pop("relations")), vectors, meta)
+        stored = load_prompts(path, expect_model=expect_model)
+        return cls(stored.model, list(stored.relations), stored.prompts, dict(stored.meta))
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,10 @@ def evaluate(lm: MaskedLM, prompts: PromptSet, relations: dict[str, Relation], v
     if prompts.width != lm.width:
         raise ValueError(f"prompts of width {prompts.width} (from {prompts.model}) do not fit {lm.name} "
                          f"(width {lm.width}); transfer them first")
+    missing = [r for r in relations if r not in prompts.relations]
+    if missing:
+        raise KeyError(f"no prompt for relation(s) {missing}: these prompts (of {prompts.model}) hold "
+                       f"{prompts.relations}")
     allowed = vocab_ids(lm.tokenizer, vocab)
     order = [r for r in prompts.relations if r in relations]
     facts, index = _facts_and_index(relations, order, split, vocab)
@@ -163,17 +167,31 @@ def init_prompts(lm: MaskedLM, relations: list[Relation], config: TuneConfig) ->
 
 
 def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
-                 config: TuneConfig = TuneConfig(), progress: bool = True) -> tuple[PromptSet, list[dict]]:
+                 config: TuneConfig = TuneConfig(), progress: bool = True,
+                 init_vectors: torch.Tensor | None = None,
+                 extra_loss: Callable[[torch.Tensor, list[Fact], torch.Tensor], torch.Tensor] | None = None,
+                 ) -> tuple[PromptSet, list[dict]]:
     """Tune the soft prompts of all ``relations`` at once on their train facts, the model frozen.
 
     Cross-entropy at the mask over the full vocabulary; AdamW with linear warm-up then linear decay;
     after every epoch each relation keeps its vectors if its dev P@1 improved. Returns the prompts and
     the per-epoch history (train loss, dev P@1 per relation).
+
+    ``init_vectors`` ([R, m, d], relations in the order of ``relations``) replaces the start given by
+    ``config.init`` (e.g. a prompt transferred from another task); ``extra_loss(logits, facts,
+    relation_index)`` is added to each batch's cross-entropy (e.g. a distillation term). Both default to
+    plain tuning.
     """
     order = list(relations)
+    lm.model.eval()  # frozen and deterministic: no dropout
     for p in lm.model.parameters():
         p.requires_grad_(False)
-    vectors = torch.nn.Parameter(init_prompts(lm, [relations[r] for r in order], config).to(lm.device))
+    if init_vectors is None:
+        init_vectors = init_prompts(lm, [relations[r] for r in order], config)
+    elif tuple(init_vectors.shape) != (len(order), config.m, lm.width):
+        raise ValueError(f"init_vectors of shape {list(init_vectors.shape)} do not fit {len(order)} relations x "
+                         f"m={config.m} x width {lm.width} of {lm.name}")
+    vectors = torch.nn.Parameter(init_vectors.detach().float().clone().to(lm.device))
     facts, index = _facts_and_index(relations, order, "train", vocab)
     if not facts:
         raise ValueError(f"no training facts with objects in the scoring vocabulary for {order}")
@@ -195,8 +213,11 @@ def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
         losses = []
         for s in range(0, len(perm), config.batch_size):
             batch = perm[s:s + config.batch_size]
-            logits = prompt_logits(lm, vectors, [facts[i] for i in batch], index[batch])
+            batch_facts = [facts[i] for i in batch]
+            logits = prompt_logits(lm, vectors, batch_facts, index[batch])
             loss = F.cross_entropy(logits, gold[batch].to(logits.device))
+            if extra_loss is not None:
+                loss = loss + extra_loss(logits, batch_facts, index[batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -206,7 +227,7 @@ def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
         current = PromptSet(lm.name, order, vectors.detach().cpu().clone(), best.meta)
         dev = evaluate(lm, current, relations, vocab, split="dev")
         for r, rel_id in enumerate(order):
-            if dev[rel_id] > best_dev[rel_id]:
+            if dev[rel_id] > best_dev[rel_id] or math.isnan(dev[rel_id]):  # no dev facts: keep the latest
                 best_dev[rel_id] = dev[rel_id]
                 best.vectors[r] = current.vectors[r]
         history.append({"epoch": epoch + 1, "train_loss": sum(losses) / len(losses), **{f"dev_{k}": v for k, v in dev.items()}})

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from . import __version__
@@ -51,9 +52,10 @@ class RunStore:
         try:
             meta = json.loads((folder / "record.json").read_text())
             tensors = load_file(folder / "tensors.safetensors")
-        except (OSError, ValueError):
+        except (OSError, ValueError, SafetensorError):  # missing, truncated or corrupt: recompute
             return None
-        if meta.get("status") != "ok" or meta.get("config") != json.loads(json.dumps(config, default=str)):
+        if (not isinstance(meta, dict) or meta.get("status") != "ok" or "metrics" not in meta
+                or meta.get("config") != json.loads(json.dumps(config, default=str))):
             return None
         return Record(meta["config"], meta["metrics"], tensors)
 
@@ -81,6 +83,10 @@ class RunStore:
         if found is not None:
             return found
         metrics, tensors = compute()
-        record = Record(json.loads(json.dumps(config, default=str)), metrics, tensors)
+        # Return exactly what a later load() gives back (JSON-normalised metrics, detached CPU tensors),
+        # so a fresh run and a reloaded run are indistinguishable to the caller.
+        record = Record(json.loads(json.dumps(config, default=str)),
+                        json.loads(json.dumps(metrics, default=str)),
+                        {k: v.detach().cpu().contiguous() for k, v in tensors.items()})
         self.save(kind, record)
         return record

@@ -73,6 +73,8 @@ def anchor_words(source_tok, target_tok, k: int | None, exclude=(), words: list[
     relative space step 1; ``k=None``: all). ``source_tok`` may be a list (multi-source, Eq. 7): the
     anchors are then shared by every model. Warns and returns fewer when fewer exist; raises
     :class:`AnchorError` when none exist."""
+    if k is not None and k < 1:
+        raise AnchorError(f"the number of anchors must be positive or None (all), got {k}")
     tokenizers = _as_list(source_tok) + [target_tok]
     found = shared_words(tokenizers, words, exclude, lama_dir=lama_dir)
     names = ", ".join(_name(t) for t in tokenizers)

@@ -95,7 +95,7 @@ def search_loss(v: torch.Tensor, encodings, target_anchors: torch.Tensor) -> tor
 
 
 def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tensor, target_embeddings,
-                      steps: int = 2000, lr: float = 5e-3, topk: int | None = None, normalize: bool = True,
+                      steps: int = 2000, lr: float = 5e-3, topk: int | None = 8192, normalize: bool = True,
                       seed: int = 0, record_every: int = 1,
                       select_step: Callable[[torch.Tensor], float] | None = None, select_every: int = 50,
                       callback: Callable[[int, torch.Tensor], None] | None = None,
@@ -136,11 +136,11 @@ def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tens
             history["loss"].append(loss.item())
             history["per_relation"].append(per_relation.tolist())
         if callback is not None:
-            callback(step, v.detach())
+            callback(step, v.detach().clone())
         if select_step is None:
             value = loss.item()
         elif step % select_every == 0 or step == steps:
-            value = -float(select_step(v.detach()))
+            value = -float(select_step(v.detach().clone()))
         else:
             value = float("inf")
         if value < best_value:
@@ -149,4 +149,6 @@ def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tens
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+    if best is None:  # a scorer that never returned a number
+        best, history["chosen_step"] = v.detach().clone(), steps
     return best.cpu(), history
