@@ -16,8 +16,9 @@ Steps
 3. ``jupyter-book build _build/executed --all -W -n --keep-going``; the HTML lands in _build/html
    (open _build/html/index.html).
 4. A table of wall time and peak kernel RSS per notebook (plus totals) is printed and written to
-   _build/budget.json. The budget (issue): each notebook <= 180 s and <= 4 GiB with params/cpu.yaml on
-   2 cores, the whole book <= 15 min. ``--check-budget`` turns an overrun into a failure.
+   _build/budget.json; each kernel's own stdout/stderr goes to _build/logs/<notebook>.log. The budget
+   (issue): each notebook <= 180 s and <= 4 GiB with params/cpu.yaml on 2 cores, the whole book <= 15 min.
+   ``--check-budget`` turns an overrun into a failure.
 
 Exit status: 0 all good; 1 a notebook failed (its executed copy, traceback included, is still written
 and the HTML still built so the error can be read); 2 the HTML build failed or warned; 3 over budget
@@ -46,6 +47,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 STAGE = BUILD / "executed"
+LOGS = BUILD / "logs"
 VENDOR_STAMP = ROOT / "book" / "_vendor" / ".stamp"
 
 BUDGET_NOTEBOOK_S = 180.0
@@ -75,8 +77,15 @@ def has_parameters_cell(path: Path) -> bool:
     return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
 
 
-def _execute_child(conn, src: str, dst: str, params: dict, cwd: str, cell_timeout) -> None:
-    """Runs in a forked child: execute one notebook, report status and the kernel's peak RSS."""
+def _execute_child(conn, src: str, dst: str, params: dict, cwd: str, cell_timeout, log: str) -> None:
+    """Runs in a forked child: execute one notebook, report status and the kernel's peak RSS.
+
+    The kernel inherits this process's stdout/stderr, which are sent to ``log`` (the kernel's own chatter,
+    e.g. ipykernel's transport warning; a crash message if it dies). Cell outputs go into the notebook."""
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
     logging.getLogger("papermill").setLevel(logging.ERROR)  # not "Passed unknown parameter" x N keys
     result = {"status": "ok", "error": None}
     try:
@@ -98,11 +107,11 @@ def _execute_child(conn, src: str, dst: str, params: dict, cwd: str, cell_timeou
     conn.close()
 
 
-def execute(src: Path, dst: Path, params: dict, cell_timeout) -> dict:
+def execute(src: Path, dst: Path, params: dict, cell_timeout, log: Path) -> dict:
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_execute_child,
-                       args=(send, str(src), str(dst), params, str(src.parent), cell_timeout))
+                       args=(send, str(src), str(dst), params, str(src.parent), cell_timeout, str(log)))
     t0 = time.perf_counter()
     proc.start()
     send.close()
@@ -193,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_vendored_js()
     shutil.rmtree(STAGE, ignore_errors=True)
     (STAGE / "book").mkdir(parents=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
 
     print(f"build_book: executing {len(notebooks)} notebooks with {args.params} (profile {profile!r}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})", flush=True)
@@ -209,12 +219,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"build_book: WARNING {name} has no cell tagged 'parameters'; papermill inserts the "
                   f"parameters at the top", file=sys.stderr)
         print(f"build_book: running {name} ...", flush=True)
-        result = execute(src, dst, params, args.cell_timeout)
+        log = LOGS / f"{name}.log"
+        result = execute(src, dst, params, args.cell_timeout, log)
         row = {"notebook": name, **{k: result.get(k) for k in ("status", "wall_s", "peak_rss_mb", "error")}}
         rows.append(row)
         print(f"build_book:   {row['status']} in {row['wall_s']:.1f} s, peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
         if result["status"] != "ok":
             print(f"build_book:   {result['error']}\n{result.get('traceback', '')}", file=sys.stderr, flush=True)
+            lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+            tail = [ln for ln in lines if ln.strip() and "without encryption" not in ln][-15:]
+            if tail:
+                print(f"build_book:   last lines of {log.relative_to(ROOT)}:\n    " + "\n    ".join(tail),
+                      file=sys.stderr, flush=True)
         if dst.exists():
             nb = nbformat.read(dst, as_version=4)
             for cell in nb.cells:  # the injected parameters: collapsed on the page, still readable

@@ -42,6 +42,7 @@ for spec in "mathjax@$MATHJAX_VERSION" "@jupyter-widgets/html-manager@$HTML_MANA
 done
 
 TMP="$(mktemp -d "$ROOT/book/._vendor.XXXXXX")"
+chmod 755 "$TMP"   # mktemp makes it 0700; the folder ends up in the published HTML
 trap 'rm -rf "$TMP"' EXIT
 MJ="unpacked/mathjax-$MATHJAX_VERSION/package/es5"
 mkdir -p "$TMP/mathjax/output"

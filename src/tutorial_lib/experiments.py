@@ -73,3 +73,246 @@ def transfer_scores(world: World, method: str, sources: list[str], target: str, 
 
     record = store.get_or_compute("transfer", config, compute)
     return record.metrics["test"], record.tensors["vectors"]
+
+
+# ---------------------------------------------------------------- units of the analyses (chapters 5 and 6)
+
+def transfer_grid(world: World, method: str, source_sets, targets, seeds, m: int = 5, epochs: int = 10,
+                  store: RunStore | None = None, progress: bool = True, **options):
+    """:func:`transfer_scores` for every source set x target x seed, as one tidy table.
+
+    ``source_sets``: a list of model lists (one list = one transfer; several models = multi-source, Eq. 7).
+    Columns: ``sources`` (names joined by " + "), ``n_sources``, ``target``, ``seed``, ``held_out`` (the
+    target is none of the sources), ``test`` (mean test P@1 over relations) and one column per relation.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    source_sets = [[s] if isinstance(s, str) else list(s) for s in source_sets]
+    targets, seeds = list(targets), list(seeds)
+    if not source_sets or not targets or not seeds:
+        raise ValueError(f"give at least one source set, target and seed; got {source_sets}, {targets}, {seeds}")
+    unknown = sorted(({name for s in source_sets for name in s} | set(targets)) - set(world.models))
+    if unknown:
+        raise ValueError(f"model(s) {unknown} are not loaded in this world; loaded: {list(world.models)}")
+    empty = [s for s in source_sets if not s]
+    if empty:
+        raise ValueError("every source set needs at least one model")
+    jobs = [(s, t, seed) for s in source_sets for t in targets for seed in seeds]
+    rows = []
+    for sources, target, seed in tqdm(jobs, desc=f"{method} transfers", disable=not progress):
+        scores, _ = transfer_scores(world, method, sources, target, seed, m, epochs, store, progress=False, **options)
+        rows.append({"sources": " + ".join(sources), "n_sources": len(sources), "target": target, "seed": seed,
+                     "held_out": target not in sources, "test": scores["mean"],
+                     **{r: v for r, v in scores.items() if r != "mean"}})
+    return pd.DataFrame(rows)
+
+
+class AccuracyRecorder:
+    """A ``callback(step, prompts)`` for :func:`tutorial_lib.transfer.relative_transfer` that scores the
+    target prompts every ``every`` steps (and at step ``last``) with :func:`evaluate` on ``splits``: the
+    accuracy half of the paper's Fig. 2. ``points``: one dict per recorded step,
+    ``{"step": s, "dev": {relation: P@1, ..., "mean": ...}, "test": {...}}``. Uses target labels: an
+    analysis tool, not part of zero-shot transfer."""
+
+    def __init__(self, lm: MaskedLM, relations: dict[str, data.Relation], vocab: list[str], every: int = 50,
+                 splits=("dev", "test"), last: int | None = None):
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"every must be a positive number of steps, got {every!r}")
+        bad = [s for s in splits if s not in data.SPLITS]
+        if bad or not splits:
+            raise ValueError(f"unknown split(s) {bad or list(splits)}; choose from {list(data.SPLITS)}")
+        self.lm, self.relations, self.vocab = lm, relations, vocab
+        self.every, self.splits, self.last = every, tuple(splits), last
+        self.points: list[dict] = []
+
+    def __call__(self, step: int, prompts: torch.Tensor) -> None:
+        if step % self.every and step != self.last:
+            return
+        prompt_set = PromptSet(self.lm.name, list(self.relations), prompts.detach().cpu(), {})
+        point = {"step": step}
+        for split in self.splits:
+            point[split] = evaluate(self.lm, prompt_set, self.relations, self.vocab, split)
+        self.points.append(point)
+
+
+def search_trajectory(world: World, sources: list[str], target: str, seed: int, every: int = 50, m: int = 5,
+                      epochs: int = 10, store: RunStore | None = None, progress: bool = True, **options):
+    """Fig. 2 unit: the relative search from ``sources`` to ``target`` with the matching loss and the
+    target's dev and test P@1 recorded every ``every`` steps (cached in the run store).
+
+    ``options`` as in :func:`transfer_scores` (``steps``, ``n_anchors``, ``topk``, ``normalize``).
+    Returns a tidy table, one row per recorded step and relation (plus relation ``"mean"``): ``step``,
+    ``relation``, ``loss`` (Eq. 5/7 matching loss), ``dev``, ``test``; ``attrs["chosen_step"]`` is the step
+    the search returns (lowest loss).
+    """
+    import pandas as pd
+    from .transfer import transfer
+
+    sources = [sources] if isinstance(sources, str) else list(sources)
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise ValueError(f"every must be a positive number of steps, got {every!r}")
+    store = store if store is not None else RunStore()
+    prompts = [source_prompts(world, s, seed, m, epochs, store, progress)[0] for s in sources]
+    config = {"sources": sources, "target": target, "seed": seed, "every": every, "relations": list(world.relations),
+              "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)), "vocab_size": len(world.vocab),
+              "options": options}
+
+    def compute():
+        steps = options.get("steps", 2000)
+        recorder = AccuracyRecorder(world.models[target], world.relations, world.vocab, every, last=steps)
+        result = transfer("relative", [world.models[s] for s in sources], [p.vectors for p in prompts],
+                          world.models[target], seed=seed, callback=recorder, record_every=1, **options)
+        history = result.history
+        points = []
+        for point in recorder.points:
+            i = history["step"].index(point["step"])
+            loss = dict(zip(world.relations, history["per_relation"][i]), mean=history["loss"][i])
+            points.append({**point, "loss": loss})
+        return {"points": points, "chosen_step": history["chosen_step"]}, {"vectors": result.prompts}
+
+    record = store.get_or_compute("trajectory", config, compute)
+    rows = [{"step": p["step"], "relation": r, "loss": p["loss"][r], "dev": p["dev"][r], "test": p["test"][r]}
+            for p in record.metrics["points"] for r in p["loss"]]
+    table = pd.DataFrame(rows)
+    table.attrs["chosen_step"] = record.metrics["chosen_step"]
+    return table
+
+
+def loss_accuracy_correlation(trajectory, split: str = "test", per_relation: bool = False) -> float:
+    """Spearman rank correlation between the matching loss and ``split`` P@1 over the recorded steps of
+    a :func:`search_trajectory` table (the mean over relations; ``per_relation=True``: every relation's
+    own points, pooled). Negative = lower loss goes with higher accuracy (the paper's Fig. 2)."""
+    from scipy.stats import spearmanr
+
+    rows = trajectory[trajectory.relation != "mean"] if per_relation else trajectory[trajectory.relation == "mean"]
+    rows = rows.dropna(subset=["loss", split])
+    if len(rows) < 3:
+        raise ValueError(f"need at least 3 recorded points for a rank correlation, got {len(rows)}")
+    if rows[split].nunique() < 2 or rows["loss"].nunique() < 2:
+        return float("nan")  # a constant series has no ranking
+    return float(spearmanr(rows["loss"], rows[split]).statistic)
+
+
+# What each sweepable parameter accepts: (description, test).
+SWEEPS = {
+    "n_anchors": ("positive integers or None (all shared words)",
+                  lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)),
+    "m": ("positive integers (prompt length)", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+    "normalize": ("True or False (Eq. 6 on or off)", lambda v: isinstance(v, bool)),
+    "topk": ("positive integers or None (no top-k mask)",
+             lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)),
+    "steps": ("non-negative integers", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0),
+}
+
+
+def check_sweep(parameter: str, values) -> list:
+    """Validate a sweep: ``parameter`` one of :data:`SWEEPS`, ``values`` a non-empty list of distinct
+    accepted values; raises ValueError naming the bad value and what is accepted."""
+    if parameter not in SWEEPS:
+        raise ValueError(f"cannot sweep {parameter!r}; sweepable parameters: {list(SWEEPS)}")
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"values of a {parameter} sweep must be a list, got {values!r}")
+    values = list(values)
+    accepted, ok = SWEEPS[parameter]
+    if not values:
+        raise ValueError(f"empty {parameter} sweep: give at least one value ({accepted})")
+    bad = [v for v in values if not ok(v)]
+    if bad:
+        raise ValueError(f"bad {parameter} value(s) {bad}: a {parameter} sweep takes {accepted}")
+    dup = sorted({repr(v) for v in values if values.count(v) > 1})
+    if dup:
+        raise ValueError(f"{parameter} value(s) {', '.join(dup)} given more than once")
+    return values
+
+
+def count_anchors(world: World, sources: list[str], target: str, **options) -> int:
+    """How many anchor words ``sources`` and ``target`` share (the most ``n_anchors`` can use)."""
+    from .transfer import anchor_words, lama_fact_words
+
+    exclude = options.get("exclude")
+    exclude = lama_fact_words(options.get("lama_dir")) if exclude is None else exclude
+    return len(anchor_words([world.models[s].tokenizer for s in sources], world.models[target].tokenizer, None,
+                            exclude, options.get("words"), options.get("lama_dir")))
+
+
+def transfer_sweep(world: World, parameter: str, values, sources, target: str, seeds, m: int = 5,
+                   epochs: int = 10, store: RunStore | None = None, progress: bool = True, **options):
+    """Relative transfer from ``sources`` to ``target`` for each value of ``parameter`` (see
+    :data:`SWEEPS`; ``"m"`` tunes source prompts of that length) and each seed, every run cached.
+
+    Columns: ``parameter`` value, ``seed``, ``test`` (mean test P@1 on the target), ``source_test`` (the
+    source prompts' own test P@1, mean over sources) and, for ``n_anchors``, ``anchors_used``
+    (requests above the number of shared words run once, as "all").
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    values = check_sweep(parameter, values)
+    sources = [sources] if isinstance(sources, str) else list(sources)
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("give at least one seed")
+    missing = [n for n in sources + [target] if n not in world.models]
+    if missing:
+        raise ValueError(f"model(s) {missing} are not loaded in this world; loaded: {list(world.models)}")
+    if parameter in options:
+        raise ValueError(f"{parameter!r} is swept: do not also pass it as an option")
+    shared = count_anchors(world, sources, target, **options) if parameter == "n_anchors" else None
+    rows = []
+    jobs = [(v, s) for v in values for s in seeds]
+    for value, seed in tqdm(jobs, desc=f"{parameter} sweep", disable=not progress):
+        length, kwargs = (value, dict(options)) if parameter == "m" else (m, {**options, parameter: value})
+        row = {parameter: value, "seed": seed}
+        if parameter == "n_anchors":
+            used = shared if value is None else min(value, shared)
+            kwargs["n_anchors"] = None if used == shared else value  # one run for every request >= all
+            row["anchors_used"] = used
+        scores, _ = transfer_scores(world, "relative", sources, target, seed, length, epochs, store, progress=False,
+                                    **kwargs)
+        own = [source_prompts(world, s, seed, length, epochs, store, progress=False)[1]["test"]["mean"] for s in sources]
+        rows.append({**row, "test": scores["mean"], "source_test": sum(own) / len(own)})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- units of the transfer chapters (2-4)
+
+def method_options(method: str, n_anchors: int | None = None, steps: int | None = None,
+                   topk: int | None = None) -> dict:
+    """The options of ``method`` for :func:`transfer_scores` from the chapters' parameters, so that every
+    chapter asks for (and reuses) the same cached runs: direct and discretization take none, the projector
+    the anchor count, the relative search the anchor count, the steps and the top-k mask."""
+    if method in ("direct", "discretize"):
+        return {}
+    if method == "projector":
+        return {"n_anchors": n_anchors}
+    if method == "relative":
+        return {"n_anchors": n_anchors, "steps": steps, "topk": topk}
+    raise ValueError(f"unknown transfer method {method!r}; choose one of "
+                     "['direct', 'discretize', 'projector', 'relative']")
+
+
+def reference_scores(world: World, model: str, seed: int = 0, m: int = 5) -> dict[str, dict[str, float]]:
+    """Non-transfer references on ``model`` (paper Table 2), test P@1 per relation plus ``"mean"``:
+    ``"random prompt"`` (m random vectors drawn with ``seed``, as prompt tuning's start), ``"manual
+    template"`` (the relation's LAMA template) and ``"majority"`` (always the most frequent train object)."""
+    from .probing import majority_p_at_1, template_p_at_1, vocab_ids
+    from .prompts import init_prompts, scored_facts
+
+    lm = world.models[model]
+    order = list(world.relations)
+    random_vectors = init_prompts(lm, [world.relations[r] for r in order], TuneConfig(m=m, seed=seed))
+    out = {"random prompt": evaluate(lm, PromptSet(model, order, random_vectors, {"m": m}), world.relations,
+                                     world.vocab)}
+    allowed = vocab_ids(lm.tokenizer, world.vocab)
+    manual, majority = {}, {}
+    with torch.no_grad():
+        for r in order:
+            test = scored_facts(world.relations[r].split("test"), world.vocab)
+            train = scored_facts(world.relations[r].split("train"), world.vocab)
+            manual[r] = template_p_at_1(lm.model, lm.tokenizer, test, world.relations[r].template, allowed)
+            majority[r] = majority_p_at_1(train, test)
+    for name, scores in (("manual template", manual), ("majority", majority)):
+        valid = [v for v in scores.values() if v == v]
+        out[name] = {**scores, "mean": sum(valid) / len(valid) if valid else float("nan")}
+    return out

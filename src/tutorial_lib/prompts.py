@@ -111,8 +111,23 @@ def prompt_logits(lm: MaskedLM, prompts: torch.Tensor, facts: list[Fact], relati
     rows = torch.arange(len(facts), device=device)[:, None].expand(-1, m)
     cols = starts[:, None] + torch.arange(m, device=device)
     embeds = embeds.index_put((rows, cols), prompts.to(device)[relation_index.to(device)].to(embeds.dtype))
-    hidden = lm.model(inputs_embeds=embeds, attention_mask=attention).logits
-    return hidden[torch.arange(len(facts), device=device), starts + m]
+    at_mask = (torch.arange(len(facts), device=device), starts + m)
+    head = _mlm_head(lm.model)
+    if head is None:  # an architecture we do not know: full logits, then pick the mask
+        return lm.model(inputs_embeds=embeds, attention_mask=attention).logits[at_mask]
+    # The MLM head over the mask position only: the same numbers, without the [N, L, V] logits that
+    # cost as much as the whole encoder of a small model.
+    hidden = lm.model.base_model(inputs_embeds=embeds, attention_mask=attention).last_hidden_state
+    return head(hidden[at_mask])
+
+
+def _mlm_head(model):
+    """The masked-LM head of BERT-like (``cls``) and RoBERTa-like (``lm_head``) models, else None."""
+    for name in ("cls", "lm_head"):
+        head = getattr(model, name, None)
+        if isinstance(head, torch.nn.Module):
+            return head
+    return None
 
 
 def _facts_and_index(relations: dict[str, Relation], order: list[str], split: str, vocab: list[str]):

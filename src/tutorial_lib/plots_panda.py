@@ -1,0 +1,99 @@
+"""Figures of the PANDA chapter (book/07_panda.ipynb): transferability heatmaps, metric-vs-gain scatters,
+and method bars over training-set sizes with their spread over seeds."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+METHOD_ORDER = ["scratch", "PoT", "PANDA", "early fusion PoT", "early fusion PANDA", "late fusion PANDA"]
+
+
+def use_style() -> None:
+    """The book's figure style (``plots.use_book_style``) when it exists, else a plain local one."""
+    try:
+        from .plots import use_book_style
+    except ImportError:
+        import seaborn as sns
+        sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")
+        plt.rcParams.update({"figure.dpi": 110, "axes.titlesize": "medium", "figure.autolayout": True})
+    else:
+        use_book_style()
+
+
+def _label(rel_id: str, labels: dict[str, str] | None) -> str:
+    return f"{rel_id}\n{labels[rel_id]}" if labels and rel_id in labels else rel_id
+
+
+def heatmap(matrix: pd.DataFrame, title: str, ax=None, labels: dict[str, str] | None = None,
+            cmap: str = "viridis", fmt: str = ".2f", center: float | None = None, cbar_label: str = ""):
+    """An annotated [source x target] heatmap (rows: source task, columns: target task)."""
+    import seaborn as sns
+    use_style()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.1 * len(matrix.columns) + 2, 0.9 * len(matrix.index) + 1.5))
+    sns.heatmap(matrix.astype(float), annot=True, fmt=fmt, cmap=cmap, center=center, ax=ax, square=True,
+                cbar_kws={"label": cbar_label},
+                xticklabels=[_label(c, labels) for c in matrix.columns],
+                yticklabels=[_label(r, labels) for r in matrix.index])
+    ax.set_xlabel("target task")
+    ax.set_ylabel("source task")
+    ax.set_title(title)
+    return ax
+
+
+def metric_vs_gain(scores: dict[str, pd.DataFrame], gains: pd.DataFrame, correlations: dict[str, float],
+                   near: set[frozenset] = frozenset(), n_label: str = ""):
+    """One panel per metric: its score for each (source, target) pair against the real PoT gain, with
+    Spearman's rho in the title; near pairs (as sets of two relation ids) drawn in another colour."""
+    use_style()
+    fig, axes = plt.subplots(1, len(scores), figsize=(3.6 * len(scores), 3.4), sharey=True, squeeze=False)
+    for ax, (name, table) in zip(axes[0], scores.items()):
+        pairs = [(s, t) for s in gains.index for t in gains.columns if s != t and pd.notna(gains.loc[s, t])]
+        x = np.array([table.loc[s, t] for s, t in pairs])
+        y = 100 * np.array([gains.loc[s, t] for s, t in pairs])
+        is_near = np.array([frozenset((s, t)) in near for s, t in pairs], dtype=bool)
+        ax.scatter(x[~is_near], y[~is_near], s=22, alpha=0.8, label="other pairs")
+        if is_near.any():
+            ax.scatter(x[is_near], y[is_near], s=30, marker="D", alpha=0.9, label="near pairs")
+        ax.axhline(0, color="grey", lw=0.8, ls="--")
+        ax.set_title(f"{name}\nSpearman rho = {correlations[name]:+.2f}")
+        ax.set_xlabel("transferability score (cosine)")
+    axes[0][0].set_ylabel(f"PoT gain over scratch (P@1 points){n_label}")
+    axes[0][0].legend(fontsize="small", loc="best")
+    return fig
+
+
+def method_bars(results: pd.DataFrame, title: str, paper_gain: float | None = None):
+    """Test P@1 (%) per method, grouped by training-set size: bar = mean over seeds, error bar = standard
+    deviation, dots = single seeds."""
+    import seaborn as sns
+    use_style()
+    data = results.assign(p_at_1=100 * results["test"])
+    order = [m for m in METHOD_ORDER if m in set(data["method"])]
+    fig, ax = plt.subplots(figsize=(2.2 + 1.6 * data["n_train"].nunique() * len(order) / 3, 3.8))
+    sns.barplot(data=data, x="n_train", y="p_at_1", hue="method", hue_order=order, errorbar="sd", capsize=0.1,
+                ax=ax, alpha=0.85)
+    sns.stripplot(data=data, x="n_train", y="p_at_1", hue="method", hue_order=order, dodge=True, color="black",
+                  size=3, ax=ax, legend=False)
+    ax.set_xlabel("target training facts (n_train; actual number used may be smaller)")
+    ax.set_ylabel("test P@1 on the target (%)")
+    ax.set_title(title + (f"\n(paper: PANDA beats PoT by {paper_gain} points on average)" if paper_gain else ""))
+    ax.legend(title="method", fontsize="small", bbox_to_anchor=(1.01, 1), loc="upper left")
+    return fig
+
+
+def gain_by_size(gains: pd.DataFrame, title: str):
+    """PoT gain over scratch (points) per training-set size: one dot per (source, target, seed), mean bar."""
+    import seaborn as sns
+    use_style()
+    data = gains.assign(gain_points=100 * gains["gain"])
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    sns.stripplot(data=data, x="n_train", y="gain_points", alpha=0.45, size=3, ax=ax)
+    sns.pointplot(data=data, x="n_train", y="gain_points", errorbar=("ci", 95), color="black", markers="D",
+                  linestyles="none", ax=ax)
+    ax.axhline(0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("target training facts (n_train)")
+    ax.set_ylabel("PoT gain over scratch (P@1 points)")
+    ax.set_title(title)
+    return fig

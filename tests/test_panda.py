@@ -1,0 +1,256 @@
+"""Tests of tutorial_lib.panda (PANDA: prompt transfer across tasks) on a tiny random masked LM.
+
+Each test runs in seconds: tasks are invented relations over the tiny tokenizer's words, tuning runs 2-3
+epochs on a handful of facts, and every run store lives in a temporary folder.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conftest_transfer import COMMON, FACTS, tiny_lm
+from tutorial_lib import panda
+from tutorial_lib.data import Fact, Relation
+from tutorial_lib.prompts import PromptSet, TuneConfig, init_prompts, tune_prompts
+from tutorial_lib.results import RunStore
+
+torch.set_num_threads(1)
+
+VOCAB = list(FACTS)
+CONFIG = panda.PandaConfig(n_train=8, epochs=2, batch_size=4, seed=0)
+
+
+def relation(rel_id: str, objects: list[str], n: int = 40) -> Relation:
+    facts = tuple(Fact(rel_id, f"{COMMON[i % len(COMMON)]} {COMMON[(3 * i + 1) % len(COMMON)]}",
+                       objects[i % len(objects)], f"{rel_id}-{i}") for i in range(n))
+    return Relation(rel_id, rel_id, "[X] is [Y] .", "N-1", (), None, facts)
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return tiny_lm("bert", width=32, seed=0)
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return {"A": relation("A", ["Paris", "Berlin", "Rome"]),
+            "B": relation("B", ["Paris", "Vienna", "Rome"]),
+            "C": relation("C", ["Dante", "Einstein", "Mozart"])}
+
+
+@pytest.fixture(scope="module")
+def sources(lm, tasks):
+    vectors = torch.randn(3, CONFIG.m, lm.width, generator=torch.Generator().manual_seed(5))
+    return PromptSet(lm.name, list(tasks), vectors)
+
+
+def test_low_resource_is_deterministic_nested_and_keeps_eval(tasks):
+    rel = tasks["A"]
+    small, large = panda.low_resource(rel, 4, 0, VOCAB), panda.low_resource(rel, 8, 0, VOCAB)
+    assert len(small.split("train")) == 4 and len(large.split("train")) == 8
+    assert {f.uuid for f in small.split("train")} <= {f.uuid for f in large.split("train")}
+    assert small.split("test") == rel.split("test") and small.split("dev") == rel.split("dev")
+    assert panda.low_resource(rel, 4, 0, VOCAB).facts == small.facts
+    assert panda.low_resource(rel, 4, 1, VOCAB).split("train") != small.split("train")
+    assert len(panda.low_resource(rel, 10_000, 0, VOCAB).split("train")) == len(rel.split("train"))
+    with pytest.raises(ValueError, match="n_train"):
+        panda.low_resource(rel, 0, 0, VOCAB)
+
+
+@pytest.mark.parametrize("metric", panda.METRICS)
+def test_metric_is_symmetric_and_one_on_the_diagonal(lm, tasks, sources, metric):
+    anchors = lm.model.get_input_embeddings().weight.detach()[5:45]
+    scores = panda.transferability(lm, sources, tasks, VOCAB, metric, n_probe=8, anchors=anchors)
+    values = torch.tensor(scores.values)
+    assert list(scores.index) == list(tasks) == list(scores.columns)
+    assert torch.equal(values, values.T)
+    assert torch.allclose(values.diagonal(), torch.ones(3), atol=1e-6)
+    assert (values <= 1 + 1e-6).all() and (values >= -1 - 1e-6).all()
+
+
+def test_answer_overlap_ranks_shared_answers_higher(lm, tasks, sources):
+    scores = panda.transferability(lm, sources, tasks, VOCAB, "answer_overlap")
+    assert scores.loc["A", "B"] > 0.5 > scores.loc["A", "C"] == 0.0
+
+
+def test_activation_metric_depends_on_the_prompt(lm, tasks, sources):
+    same = PromptSet(lm.name, list(tasks), sources.vectors[[0, 0, 2]])
+    facts = panda._probe_facts(tasks["A"], VOCAB, 8)
+    a = panda.ffn_activations(lm, same["A"], facts)
+    assert a.shape == (2, 1, 2 * lm.width)
+    assert ((a[1] >= 0) & (a[1] <= 1)).all()
+    b = panda.ffn_activations(lm, sources["C"], facts)
+    assert not torch.allclose(a, b)
+
+
+def test_distillation_term_is_zero_when_student_and_teacher_agree():
+    logits = torch.randn(6, 50, generator=torch.Generator().manual_seed(0))
+    other = torch.randn(6, 50, generator=torch.Generator().manual_seed(1))
+    for kind in panda.DISTILL_KINDS:
+        assert panda.distillation_loss(logits, logits.clone(), kind).item() == 0.0
+        assert panda.distillation_loss(logits, [logits.clone()], kind, weights=[0.7]).item() == 0.0
+        assert panda.distillation_loss(other, logits, kind).item() > 1e-3
+    # two identical teachers mixed = one teacher; KL matches its textbook form
+    assert torch.allclose(panda.distillation_loss(other, [logits, logits], "kl", weights=[1, 3]),
+                          panda.distillation_loss(other, logits, "kl"), atol=1e-6)
+    t = 2.0
+    manual = t ** 2 * (F.softmax(logits / t, -1) * (F.log_softmax(logits / t, -1) - F.log_softmax(other / t, -1))).sum(-1).mean()
+    assert torch.allclose(panda.distillation_loss(other, logits, "kl", t), manual, atol=1e-5)
+    with pytest.raises(ValueError, match="distillation kind"):
+        panda.distillation_loss(logits, logits, "l1")
+    with pytest.raises(ValueError, match="do not match"):
+        panda.distillation_loss(logits, logits[:, :10])
+
+
+def test_distill_weight_follows_the_authors_scale():
+    assert panda.distill_weight(0.8, "mse") == pytest.approx(0.08)
+    assert panda.distill_weight(0.8, "kl") == pytest.approx(0.8)
+    assert panda.distill_weight(-0.3, "mse") == 0.0
+    assert panda.distill_weight(0.5, "mse", alpha=2.0) == 1.0
+
+
+def test_tune_prompts_defaults_are_unchanged_by_the_new_arguments(lm, tasks):
+    config = TuneConfig(m=3, epochs=2, batch_size=8, seed=1)
+    plain, _ = tune_prompts(lm, {"A": tasks["A"]}, VOCAB, config, progress=False)
+    start = init_prompts(lm, [tasks["A"]], config)
+    same, _ = tune_prompts(lm, {"A": tasks["A"]}, VOCAB, config, progress=False, init_vectors=start,
+                           extra_loss=lambda logits, facts, index: 0.0 * logits.sum())
+    assert torch.equal(plain.vectors, same.vectors)
+    with pytest.raises(ValueError, match="init_vectors"):
+        tune_prompts(lm, {"A": tasks["A"]}, VOCAB, config, progress=False, init_vectors=start[:, :2])
+
+
+def test_panda_with_weight_zero_equals_plain_tuning(lm, tasks, sources, tmp_path):
+    target = tasks["B"]
+    base = panda.scratch(lm, target, VOCAB, CONFIG, RunStore(tmp_path / "a"))
+    student = panda.panda(lm, sources["A"], target, VOCAB, 0.0, CONFIG, RunStore(tmp_path / "b"))
+    assert student.weight == 0.0
+    assert torch.equal(base.vectors, student.vectors) and base.test == student.test
+    for kind in panda.DISTILL_KINDS:  # the zero weight comes from alpha = 0 as well
+        cfg = panda.PandaConfig(**{**CONFIG.__dict__, "distill": kind, "alpha": 0.0})
+        other = panda.panda(lm, sources["A"], target, VOCAB, 0.9, cfg, RunStore(tmp_path / kind))
+        assert torch.equal(base.vectors, other.vectors)
+
+
+def test_distillation_pulls_the_student_towards_the_teacher(lm, tasks, sources, tmp_path):
+    target, store = tasks["B"], RunStore(tmp_path)
+    cfg = panda.PandaConfig(n_train=8, epochs=3, batch_size=4, seed=0, distill="kl", alpha=20.0)
+    teacher = panda.prompt_transfer(lm, sources["A"], target, VOCAB, cfg, store).vectors
+    facts = panda.low_resource(target, 8, 0, VOCAB).split("train")
+    reference = panda.teacher_logits(lm, teacher, facts)
+
+    def gap(run):
+        return panda.distillation_loss(panda.teacher_logits(lm, run.vectors, facts), reference, "kl").item()
+
+    assert gap(panda.panda(lm, teacher, target, VOCAB, 1.0, cfg, store)) < gap(panda.scratch(lm, target, VOCAB, cfg, store))
+
+
+def test_pot_starts_from_the_source_and_scratch_from_random(lm, tasks, sources, tmp_path):
+    store = RunStore(tmp_path)
+    cfg = panda.PandaConfig(n_train=8, epochs=1, lr=1e-9, batch_size=8, seed=0)
+    pot = panda.prompt_transfer(lm, sources["A"], tasks["B"], VOCAB, cfg, store)
+    assert torch.allclose(pot.vectors, sources["A"], atol=1e-5)
+    base = panda.scratch(lm, tasks["B"], VOCAB, cfg, store)
+    start = init_prompts(lm, [tasks["B"]], cfg.tune_config())[0]
+    assert torch.allclose(base.vectors, start, atol=1e-5)
+
+
+def test_fusion_of_one_source_equals_single_source_transfer(lm, tasks, sources, tmp_path):
+    target, source, score = tasks["B"], sources["A"], 0.7
+    pot = panda.prompt_transfer(lm, source, target, VOCAB, CONFIG, RunStore(tmp_path / "single"))
+    student = panda.panda(lm, pot.vectors, target, VOCAB, score, CONFIG, RunStore(tmp_path / "single"))
+    early_pot, early_student = panda.early_fusion(lm, source[None], [score], target, VOCAB, CONFIG,
+                                                  RunStore(tmp_path / "early"))
+    assert torch.equal(early_pot.vectors, pot.vectors)
+    assert torch.equal(early_student.vectors, student.vectors) and early_student.weight == student.weight
+    late = panda.late_fusion(lm, [pot.vectors], [score], target, VOCAB, CONFIG, RunStore(tmp_path / "late"))
+    assert torch.equal(late.vectors, student.vectors)
+    assert torch.equal(panda.fuse_prompts(source[None], [score]), source)
+
+
+def test_fusion_weights_follow_transferability(sources):
+    assert panda.fusion_weights([0.9]) == [1.0]
+    assert panda.fusion_weights([0.6, 0.2, -0.5]) == pytest.approx([0.75, 0.25, 0.0])
+    assert panda.fusion_weights([-1, -2]) == [0.5, 0.5]
+    fused = panda.fuse_prompts(sources.vectors[:2], [3.0, 1.0])
+    assert torch.allclose(fused, 0.75 * sources.vectors[0] + 0.25 * sources.vectors[1])
+
+
+def test_runs_are_stored_and_reloaded(lm, tasks, sources, tmp_path, monkeypatch):
+    store = RunStore(tmp_path)
+    first = panda.prompt_transfer(lm, sources["A"], tasks["B"], VOCAB, CONFIG, store)
+    monkeypatch.setattr(panda, "tune_prompts", lambda *a, **k: pytest.fail("a stored run was recomputed"))
+    again = panda.prompt_transfer(lm, sources["A"], tasks["B"], VOCAB, CONFIG, store)
+    assert torch.equal(first.vectors, again.vectors) and first.test == again.test
+    with pytest.raises(pytest.fail.Exception):  # another source is another run
+        panda.prompt_transfer(lm, sources["C"], tasks["B"], VOCAB, CONFIG, store)
+
+
+def test_rank_correlation_over_off_diagonal_pairs():
+    import pandas as pd
+    ids = ["A", "B", "C"]
+    gains = pd.DataFrame([[0, 3, 1], [2, 0, 0], [5, 4, 0]], index=ids, columns=ids, dtype=float)
+    rho, _, n = panda.rank_correlation(gains * 2 + 100 * torch.eye(3).numpy(), gains)
+    assert n == 6 and rho == pytest.approx(1.0)
+    assert panda.rank_correlation(-gains, gains)[0] == pytest.approx(-1.0)
+
+
+def test_gain_tables_from_a_tiny_grid(lm, tasks, sources, tmp_path):
+    cfg = panda.PandaConfig(n_train=4, epochs=1, batch_size=4)
+    two = {k: tasks[k] for k in ("A", "B")}
+    rows = panda.transfer_gains(lm, sources, two, VOCAB, [4], [0], cfg, RunStore(tmp_path), progress=False)
+    assert len(rows) == 2 and set(rows["source"]) == {"A", "B"}
+    assert (rows["gain"] == rows["pot"] - rows["scratch"]).all()
+    matrix = panda.gain_matrix(rows)
+    assert matrix.loc["A", "B"] == rows.query("source == 'A'")["gain"].item()
+
+
+def test_bad_inputs_give_clear_errors(lm, tasks, sources):
+    with pytest.raises(KeyError, match="P9999"):
+        panda.source_vectors(lm, sources, ["A", "P9999"])
+    with pytest.raises(panda.PromptMismatch, match="tuned on 'other-model'"):
+        panda.source_vectors(lm, PromptSet("other-model", sources.relations, sources.vectors), "A")
+    wide = PromptSet(lm.name, sources.relations, torch.zeros(3, CONFIG.m, lm.width + 8))
+    with pytest.raises(panda.PromptMismatch, match="width"):
+        panda.source_vectors(lm, wide, "A")
+    with pytest.raises(panda.PromptMismatch, match="does not fit"):
+        panda.prompt_transfer(lm, torch.zeros(CONFIG.m, lm.width + 8), tasks["B"], VOCAB, CONFIG)
+    with pytest.raises(panda.PromptMismatch, match="m=5"):
+        panda.prompt_transfer(lm, torch.zeros(3, lm.width), tasks["B"], VOCAB, CONFIG)
+    with pytest.raises(ValueError, match="unknown transferability metric"):
+        panda.transferability(lm, sources, tasks, VOCAB, "euclid")
+    with pytest.raises(ValueError, match="needs anchors"):
+        panda.transferability(lm, sources, tasks, VOCAB, "relative")
+    with pytest.raises(ValueError, match="distillation kind"):
+        panda.PandaConfig(distill="l2")
+    with pytest.raises(ValueError, match="n_train"):
+        panda.PandaConfig(n_train=0)
+    with pytest.raises(KeyError, match="unknown target"):
+        panda.compare_methods(lm, sources, tasks, "Z", None, VOCAB, [4], [0])
+
+
+def test_load_tasks_rejects_relations_outside_the_zoo_world(lama_dir):
+    with pytest.raises(KeyError, match="P176"):
+        panda.load_tasks("mini-bert-base", ["P19", "P176"])
+    with pytest.raises(KeyError, match="P0"):
+        panda.load_tasks("not-a-zoo-model", ["P0"])
+
+
+def test_zoo_tasks_are_the_facts_the_model_saw(lama_dir):
+    from tutorial_lib import data
+    from tutorial_lib.zoo.build import WorldConfig
+    tasks = panda.load_tasks("mini-bert-base", ["P19", "P106"])
+    world = data.load_relations(list(WorldConfig().relations), max_facts=WorldConfig().max_facts)
+    assert list(tasks) == ["P19", "P106"] and tasks["P19"].facts == world["P19"].facts
+
+
+def test_activation_metric_on_the_zoo_model(bert_base, lama_dir):
+    from tutorial_lib import data
+    tasks = panda.load_tasks(bert_base.name, ["P19", "P20", "P106"])
+    vocab = data.scoring_vocabulary([bert_base.tokenizer])
+    prompts = PromptSet(bert_base.name, list(tasks), init_prompts(bert_base, list(tasks.values()), TuneConfig()))
+    stats = panda.ffn_activations(bert_base, prompts["P19"], panda._probe_facts(tasks["P19"], vocab, 8))
+    assert stats.shape == (2, 4, 4 * bert_base.width)
+    scores = panda.transferability(bert_base, prompts, tasks, vocab, "activation", n_probe=8)
+    assert torch.allclose(torch.tensor(scores.values).diagonal(), torch.ones(3), atol=1e-6)

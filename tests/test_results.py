@@ -1,0 +1,116 @@
+"""Tests of tutorial_lib.results: the run store (one record per config; load if valid, else compute)."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from tutorial_lib.results import Record, RunStore, config_key
+
+torch.set_num_threads(1)
+
+CONFIG = {"model": "mini-bert-base", "relations": ["P19", "P36"], "m": 5, "seed": 0, "lr": 3e-3}
+METRICS = {"test": {"P19": 0.25, "P36": 0.5, "mean": 0.375}, "history": [{"epoch": 1, "loss": 2.5}],
+           "dev": {"P19": float("nan")}, "pair": (1, 2)}
+
+
+def tensors():
+    gen = torch.Generator().manual_seed(0)
+    return {"vectors": torch.randn(2, 5, 8, generator=gen), "steps": torch.arange(4)}
+
+
+def counting(result, calls):
+    def compute():
+        calls.append(1)
+        return result() if callable(result) else result
+    return compute
+
+
+def files_under(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def same_metrics(a, b):
+    """Equality that treats NaN as equal to NaN (json round trips keep NaN)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_a_saved_run_reloads_identically(tmp_path):
+    store, calls = RunStore(tmp_path), []
+    first = store.get_or_compute("prompts", CONFIG, counting(lambda: (METRICS, tensors()), calls))
+    again = RunStore(tmp_path).get_or_compute("prompts", dict(CONFIG), counting(lambda: (METRICS, tensors()), calls))
+    assert len(calls) == 1, "a present record was recomputed"
+    assert same_metrics(first.metrics, again.metrics)
+    assert math.isnan(again.metrics["dev"]["P19"]) and again.metrics["pair"] == [1, 2]
+    assert first.tensors.keys() == again.tensors.keys()
+    for name, value in tensors().items():
+        assert torch.equal(again.tensors[name], value) and again.tensors[name].dtype == value.dtype
+        assert torch.equal(first.tensors[name], again.tensors[name])
+    assert again.config == CONFIG
+
+
+def test_different_configs_get_different_records(tmp_path):
+    store, calls = RunStore(tmp_path), []
+    store.get_or_compute("prompts", CONFIG, counting(lambda: (METRICS, tensors()), calls))
+    store.get_or_compute("prompts", {**CONFIG, "seed": 1}, counting(lambda: (METRICS, tensors()), calls))
+    assert len(calls) == 2
+    assert config_key(CONFIG) != config_key({**CONFIG, "seed": 1})
+    assert config_key(CONFIG) == config_key(dict(reversed(list(CONFIG.items()))))  # key order is irrelevant
+
+
+def test_a_failing_compute_writes_nothing_and_keeps_good_records(tmp_path):
+    store = RunStore(tmp_path)
+    good = store.get_or_compute("prompts", CONFIG, lambda: (METRICS, tensors()))
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+
+    def boom():
+        raise RuntimeError("out of memory half way")
+
+    other = {**CONFIG, "seed": 7}
+    with pytest.raises(RuntimeError, match="half way"):
+        store.get_or_compute("prompts", other, boom)
+    assert store.load("prompts", other) is None
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert not [p for p in tmp_path.rglob(".tmp-*")], "a temporary folder was left behind"
+
+    # A failure while writing (a tensor that cannot be serialised) over an existing record: the old one stays.
+    with pytest.raises(Exception):
+        store.save("prompts", Record(CONFIG, {"test": {"mean": 0.0}}, {"vectors": "not a tensor"}))
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    kept = store.load("prompts", CONFIG)
+    assert kept is not None and same_metrics(kept.metrics, good.metrics)
+    assert torch.equal(kept.tensors["vectors"], good.tensors["vectors"])
+
+
+@pytest.mark.parametrize("damage", ["truncate_tensors", "garbage_json", "drop_json", "status_failed",
+                                    "other_config", "json_not_a_dict"])
+def test_a_corrupt_record_is_recomputed(tmp_path, damage):
+    store = RunStore(tmp_path)
+    store.get_or_compute("prompts", CONFIG, lambda: (METRICS, tensors()))
+    folder = store.path("prompts", CONFIG)
+    record, weights = folder / "record.json", folder / "tensors.safetensors"
+    if damage == "truncate_tensors":
+        weights.write_bytes(weights.read_bytes()[:40])
+    elif damage == "garbage_json":
+        record.write_text("{ not json")
+    elif damage == "drop_json":
+        record.unlink()
+    elif damage == "status_failed":
+        record.write_text(json.dumps({**json.loads(record.read_text()), "status": "running"}))
+    elif damage == "other_config":
+        record.write_text(json.dumps({**json.loads(record.read_text()), "config": {**CONFIG, "seed": 99}}))
+    elif damage == "json_not_a_dict":
+        record.write_text("[1, 2, 3]")
+    assert store.load("prompts", CONFIG) is None
+
+    fresh_metrics = {"test": {"mean": 0.9}}
+    fresh_tensors = {"vectors": torch.ones(2, 5, 8)}
+    calls = []
+    got = store.get_or_compute("prompts", CONFIG, counting((fresh_metrics, fresh_tensors), calls))
+    assert calls == [1] and got.metrics == fresh_metrics
+    reloaded = store.load("prompts", CONFIG)
+    assert reloaded is not None and reloaded.metrics == fresh_metrics
+    assert torch.equal(reloaded.tensors["vectors"], fresh_tensors["vectors"])
+    assert files_under(folder) == ["record.json", "tensors.safetensors"]
