@@ -32,9 +32,17 @@ def files_under(root):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
 
-def same_metrics(a, b):
-    """Equality that treats NaN as equal to NaN (json round trips keep NaN)."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+def same_metrics(a, b) -> bool:
+    """Deep equality with matching types (a tuple is not a list), NaN equal to NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_metrics(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_metrics(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return a == b
 
 
 def test_a_saved_run_reloads_identically(tmp_path):

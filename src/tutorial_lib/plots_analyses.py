@@ -72,6 +72,7 @@ def plot_multi_source(grid: pd.DataFrame, paper: dict | None = None, baseline: d
     ax.set_xticks(range(len(targets)), targets)
     ax.set_xlabel("target model (hatched: target is one of the sources)")
     ax.set_ylabel("test P@1 (%)")
+    ax.set_title("Single vs multi-source relative transfer (± std over seeds)")
     ax.legend(fontsize=8, ncol=2, frameon=False)
     fig.tight_layout()
     return fig
@@ -101,9 +102,10 @@ def plot_loss_vs_accuracy(trajectory: pd.DataFrame, split: str = "test", rho: fl
     fig.colorbar(points, ax=right, label="search step")
     right.set_xlabel("matching loss (1 - cos)")
     right.set_ylabel(f"target {split} P@1 (%)")
-    if rho is not None:
-        right.set_title(f"Spearman rho = {rho:.2f}", fontsize=10)
+    right.set_title("Loss vs accuracy" + ("" if rho is None else f" (Spearman rho = {rho:.2f})"))
     right.legend(fontsize=8, frameon=False)
+    left.set_title("Along the search")
+    fig.suptitle("Matching loss vs target accuracy (paper Fig. 2)", y=1.02)
     fig.tight_layout()
     return fig
 
@@ -126,13 +128,15 @@ def plot_normalization(table: pd.DataFrame, paper: dict | None = None):
     ax.set_xticks(range(len(pairs)), pairs, fontsize=8)
     ax.set_xlabel("source -> target")
     ax.set_ylabel("test P@1 (%)")
+    ax.set_title("Normalisation (Eq. 6) on and off (paper Fig. 3)")
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
 
 def plot_sweep(sweep: pd.DataFrame, parameter: str, paper_best=None, x: str | None = None,
-               xlabel: str | None = None, source_label: str = "source prompt on its own model"):
+               xlabel: str | None = None, source_label: str = "source prompt on its own model",
+               title: str | None = None):
     """Fig. 4: transferred test P@1 (mean ± std over seeds) against a swept parameter, beside the source
     prompts' own accuracy; ``paper_best`` marks the paper's best value with a dotted line."""
     use_style()
@@ -149,6 +153,7 @@ def plot_sweep(sweep: pd.DataFrame, parameter: str, paper_best=None, x: str | No
         ax.set_xscale("log")
     ax.set_xlabel(xlabel or {"n_anchors": "anchor words used", "m": "prompt length m"}.get(parameter, parameter))
     ax.set_ylabel("test P@1 (%)")
+    ax.set_title(title or f"Transfer accuracy against {parameter} (paper Fig. 4)")
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig

@@ -1,0 +1,204 @@
+"""The book's figure style and the figures of chapter 1 (soft prompt tuning).
+
+Every figure function takes plain tidy tables (pandas) and returns a matplotlib Figure with a title and
+labelled axes; captions live in the notebooks. Accuracies are stored as fractions and drawn in percent,
+like the paper's tables. Later chapters add their figures here or in ``plots_*`` modules that call
+:func:`use_book_style`.
+"""
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+# One colour per condition, everywhere in the book (the transfer chapters use the same names).
+COLORS = {
+    "random prompt": "#bbbbbb",
+    "manual template": "#7f7f7f",
+    "tuned prompt": "#2ca02c",
+    "direct tuning": "#2ca02c",
+    "majority object": "#222222",
+}
+# One colour per mini-zoo model (BERT blue, RoBERTa orange; large = darker).
+MODEL_COLORS = {
+    "mini-bert-base": "#6baed6",
+    "mini-bert-large": "#08519c",
+    "mini-roberta-base": "#fdae6b",
+    "mini-roberta-large": "#d94801",
+}
+CONDITIONS = ["random prompt", "manual template", "tuned prompt"]
+
+
+def use_book_style() -> None:
+    """The one figure style of the book: seaborn's white grid, small fonts, no top/right spines."""
+    try:
+        import seaborn as sns
+    except ImportError:  # seaborn is optional; matplotlib settings below are the style
+        pass
+    else:
+        sns.set_theme(context="notebook", style="whitegrid", font_scale=0.85)
+    plt.rcParams.update({
+        "figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (7.0, 3.6), "figure.autolayout": False,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 11, "axes.titleweight": "bold",
+        "axes.labelsize": 10, "font.size": 9, "legend.fontsize": 8, "legend.frameon": False,
+        "grid.alpha": 0.4,
+    })
+
+
+def caption(text: str):
+    """A caption to ``display()`` under a figure or table (Markdown, small print, in the rendered book)."""
+    from IPython.display import Markdown
+    return Markdown(f"<small>{text}</small>")
+
+
+def model_color(name: str) -> str:
+    return MODEL_COLORS.get(name, "#555555")
+
+
+def _check_columns(table: pd.DataFrame, needed: list[str], what: str) -> None:
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise ValueError(f"{what} needs columns {needed}; missing {missing} (got {list(table.columns)})")
+
+
+def summarize(scores: pd.DataFrame, by: list[str], value: str = "p_at_1") -> pd.DataFrame:
+    """Mean, std over seeds (0 for one value) and count of ``value`` per group ``by``."""
+    _check_columns(scores, by + [value], "summarize")
+    out = scores.groupby(by, sort=False)[value].agg(["mean", "std", "count"]).reset_index()
+    out["std"] = out["std"].fillna(0.0)
+    return out
+
+
+def relation_bars(scores: pd.DataFrame, majority: pd.Series | dict | None = None,
+                  conditions: list[str] = CONDITIONS, ncols: int = 2) -> plt.Figure:
+    """Per-relation P@1 (%) of each condition, one panel per model.
+
+    ``scores``: tidy rows ``model, relation, condition, seed, p_at_1`` (several seeds -> mean bar with a
+    ±std whisker). ``majority``: P@1 of always answering the most frequent training object, per relation,
+    drawn as a black tick over each relation's group.
+    """
+    _check_columns(scores, ["model", "relation", "condition", "p_at_1"], "relation_bars")
+    use_book_style()
+    models = list(dict.fromkeys(scores["model"]))
+    relations = list(dict.fromkeys(scores["relation"]))
+    conditions = [c for c in conditions if c in set(scores["condition"])]
+    stats = summarize(scores, ["model", "relation", "condition"]).set_index(["model", "relation", "condition"])
+    ncols = min(ncols, len(models))
+    nrows = math.ceil(len(models) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 2.9 * nrows), sharey=True, squeeze=False)
+    x = np.arange(len(relations))
+    width = 0.8 / max(1, len(conditions))
+    for ax, model in zip(axes.flat, models):
+        for k, cond in enumerate(conditions):
+            mean = [stats["mean"].get((model, r, cond), np.nan) * 100 for r in relations]
+            std = [stats["std"].get((model, r, cond), 0.0) * 100 for r in relations]
+            many = any(stats["count"].get((model, r, cond), 1) > 1 for r in relations)
+            ax.bar(x + (k - (len(conditions) - 1) / 2) * width, mean, width, yerr=std if many else None,
+                   color=COLORS.get(cond), label=cond, capsize=1.5, error_kw={"lw": 0.8})
+        if majority is not None:
+            maj = pd.Series(majority)
+            ax.scatter(x, [maj.get(r, np.nan) * 100 for r in relations], marker="_", s=220, linewidths=2,
+                       color=COLORS["majority object"], zorder=3, label="majority object")
+        ax.set_title(model)
+        ax.set_xticks(x, relations, rotation=45, ha="right")
+        ax.set_ylim(0, 100)
+        ax.set_xlabel("relation")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("test P@1 (%)")
+    for ax in list(axes.flat)[len(models):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.0))
+    fig.suptitle("P@1 per relation: random prompt, manual template, tuned soft prompt", y=1.04)
+    fig.tight_layout()
+    return fig
+
+
+def model_means(scores: pd.DataFrame, paper: pd.DataFrame | None = None,
+                conditions: list[str] = CONDITIONS) -> plt.Figure:
+    """Mean P@1 over relations (%) per model and condition; the paper's Table 2 number as a hollow marker.
+
+    ``scores`` as in :func:`relation_bars`; ``paper``: rows ``model, condition, paper`` (percent).
+    """
+    _check_columns(scores, ["model", "relation", "condition", "p_at_1"], "model_means")
+    use_book_style()
+    by_seed = scores.assign(seed=scores.get("seed", 0)).fillna({"seed": 0})
+    means = by_seed.groupby(["model", "condition", "seed"], sort=False)["p_at_1"].mean().reset_index()
+    stats = summarize(means, ["model", "condition"]).set_index(["model", "condition"])
+    models = list(dict.fromkeys(scores["model"]))
+    conditions = [c for c in conditions if c in set(scores["condition"])]
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    x = np.arange(len(models))
+    width = 0.8 / max(1, len(conditions))
+    for k, cond in enumerate(conditions):
+        off = (k - (len(conditions) - 1) / 2) * width
+        mean = [stats["mean"].get((m, cond), np.nan) * 100 for m in models]
+        std = [stats["std"].get((m, cond), 0.0) * 100 for m in models]
+        ax.bar(x + off, mean, width, yerr=std, color=COLORS.get(cond), label=f"{cond} (ours)", capsize=2)
+        if paper is not None:
+            ref = paper[paper["condition"] == cond].set_index("model")["paper"]
+            ax.scatter(x + off, [ref.get(m, np.nan) for m in models], marker="D", s=22, facecolors="white",
+                       edgecolors="black", zorder=3, label="paper (Table 2)" if k == 0 else None)
+    ax.set_xticks(x, models)
+    ax.set_ylabel("mean P@1 over relations (%)")
+    ax.set_xlabel("model")
+    ax.set_ylim(0, 100)
+    ax.set_title("Mean P@1 per model (bars: ours, ± std over seeds; diamonds: paper)")
+    ax.legend(ncol=2, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history: pd.DataFrame) -> plt.Figure:
+    """Train loss and dev P@1 (mean over relations) per epoch, one colour per model, one line per seed.
+
+    ``history``: tidy rows ``model, seed, epoch, train_loss, dev_mean``.
+    """
+    _check_columns(history, ["model", "seed", "epoch", "train_loss", "dev_mean"], "training_curves")
+    use_book_style()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.2))
+    for (model, seed), rows in history.groupby(["model", "seed"], sort=False):
+        rows = rows.sort_values("epoch")
+        first = seed == history[history["model"] == model]["seed"].iloc[0]
+        kw = dict(color=model_color(model), marker="o", ms=3, lw=1.2, alpha=0.85,
+                  label=model if first else None)
+        left.plot(rows["epoch"], rows["train_loss"], **kw)
+        right.plot(rows["epoch"], rows["dev_mean"] * 100, **kw)
+    left.set(xlabel="epoch", ylabel="train cross-entropy (full vocabulary)", title="Training loss")
+    right.set(xlabel="epoch", ylabel="dev P@1, mean over relations (%)", title="Dev accuracy")
+    right.set_ylim(0, 100)
+    epochs = sorted(set(history["epoch"]))
+    for ax in (left, right):
+        ax.set_xticks(epochs if len(epochs) <= 12 else epochs[::2])
+    left.legend(loc="upper right")
+    fig.suptitle("Prompt tuning, one line per model and seed", y=1.02)
+    fig.tight_layout()
+    return fig
+
+
+def nearest_cosines(table: pd.DataFrame) -> plt.Figure:
+    """Cosine of each vector to its nearest vocabulary token, by group (tuned prompt vectors vs word
+    embeddings), as a strip plot. ``table``: rows ``group, cosine`` (optionally ``model`` for colour)."""
+    _check_columns(table, ["group", "cosine"], "nearest_cosines")
+    use_book_style()
+    groups = list(dict.fromkeys(table["group"]))
+    fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.7 * len(groups)))
+    rng = np.random.default_rng(0)  # jitter only; fixed so the figure is reproducible
+    for k, group in enumerate(groups):
+        rows = table[table["group"] == group]
+        colors = [model_color(m) for m in rows["model"]] if "model" in rows else "#555555"
+        ax.scatter(rows["cosine"], k + rng.uniform(-0.18, 0.18, len(rows)), s=10, c=colors, alpha=0.7)
+        ax.vlines(rows["cosine"].median(), k - 0.3, k + 0.3, color="black", lw=2)
+    ax.set_yticks(range(len(groups)), groups)
+    ax.set_xlim(-0.1, 1.02)
+    ax.set_xlabel("cosine similarity to the nearest vocabulary token (bar: median)")
+    ax.set_title("Tuned prompt vectors are not (near) any word")
+    if "model" in table:
+        for model in dict.fromkeys(table["model"]):
+            ax.scatter([], [], color=model_color(model), s=10, label=model)
+        ax.legend(loc="lower left", ncol=2)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
