@@ -126,6 +126,42 @@ def execute(src: Path, dst: Path, params: dict, cell_timeout, log: Path) -> dict
     return result
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def postprocess(path: Path) -> None:
+    """Tidy an executed notebook for the page, in place (the source notebook is untouched):
+    - the cell papermill injected with the parameters is collapsed (``hide-cell``), still readable;
+    - widget outputs that ended hidden are dropped: a ``tqdm.auto`` bar with ``leave=False`` becomes an
+      invisible widget that would leave an empty gap on the page."""
+    nb = nbformat.read(path, as_version=4)
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+
+    def hidden(model_id: str) -> bool:
+        layout_ref = state.get(model_id, {}).get("state", {}).get("layout", "")
+        layout = state.get(str(layout_ref).removeprefix("IPY_MODEL_"), {}).get("state", {})
+        return layout.get("visibility") == "hidden" or layout.get("display") == "none"
+
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "hide-cell" not in tags:
+            tags.append("hide-cell")
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if not (WIDGET_VIEW in o.get("data", {}) and hidden(o["data"][WIDGET_VIEW]["model_id"]))]
+    nbformat.write(nb, path)
+
+
+def stage_unexecuted(src: Path, dst: Path) -> None:
+    """Copy a notebook that is not executed this time. Its code cells are highlighted as IPython, as
+    the kernel would declare on execution: with the bare ``language_info: {name: python}`` of a stripped
+    notebook, a ``!pip``/``%cd`` line makes Pygments warn, and -W turns that into a failed build."""
+    nb = nbformat.read(src, as_version=4)
+    nb.metadata.setdefault("language_info", {"name": "python"}).setdefault("pygments_lexer", "ipython3")
+    nbformat.write(nb, dst)
+
+
 def ensure_vendored_js() -> None:
     if not VENDOR_STAMP.exists():
         print("build_book: book/_vendor missing, running scripts/vendor_js.sh", flush=True)
@@ -183,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             os.environ.setdefault(var, "1")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # silences a debugger warning of ipykernel
+    shared_lama = ROOT.parent / "shared" / "lama"
+    if "LAMA_DIR" not in os.environ and (shared_lama / "README.md").is_file():
+        os.environ["LAMA_DIR"] = str(shared_lama.resolve())  # as the Makefile does; else the library downloads
 
     pages = toc_files(ROOT / "_toc.yml")
     notebooks = [p for p in pages if (ROOT / f"{p}.ipynb").exists()]
@@ -205,14 +244,15 @@ def main(argv: list[str] | None = None) -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
 
     print(f"build_book: executing {len(notebooks)} notebooks with {args.params} (profile {profile!r}, "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})", flush=True)
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+          f"LAMA_DIR={os.environ.get('LAMA_DIR', 'unset')})", flush=True)
     rows = []
     for page in notebooks:
         src, dst = ROOT / f"{page}.ipynb", STAGE / f"{page}.ipynb"
         dst.parent.mkdir(parents=True, exist_ok=True)
         name = Path(page).name
         if only is not None and name not in only:
-            shutil.copy2(src, dst)
+            stage_unexecuted(src, dst)
             rows.append({"notebook": name, "status": "skipped", "wall_s": 0.0, "peak_rss_mb": 0.0})
             continue
         if not has_parameters_cell(src):
@@ -232,14 +272,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"build_book:   last lines of {log.relative_to(ROOT)}:\n    " + "\n    ".join(tail),
                       file=sys.stderr, flush=True)
         if dst.exists():
-            nb = nbformat.read(dst, as_version=4)
-            for cell in nb.cells:  # the injected parameters: collapsed on the page, still readable
-                tags = cell.get("metadata", {}).get("tags", [])
-                if "injected-parameters" in tags and "hide-cell" not in tags:
-                    tags.append("hide-cell")
-            nbformat.write(nb, dst)
+            postprocess(dst)
         else:  # papermill failed before writing: stage the source so the build still sees the page
-            shutil.copy2(src, dst)
+            stage_unexecuted(src, dst)
     stage_static_files()
 
     build_rc, build_s = (None, 0.0) if args.no_build else build_html()

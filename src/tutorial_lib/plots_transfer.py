@@ -62,6 +62,30 @@ def pm_table(table: pd.DataFrame, index: str, columns: str, value: str = "test",
                              aggfunc=lambda v: pm(v, scale, digits), sort=False)
 
 
+PAPER_METHOD = {"discretize": "discretization", "projector": "projector", "relative": "relative"}
+
+
+def paper_grid(method: str, sources: list[str], targets: list[str]) -> pd.DataFrame:
+    """The paper's Table 3 numbers (%) for our (zoo) models' twins, ``sources`` x ``targets`` (NaN where the
+    paper has none). ``method``: ours ("discretize", "projector", "relative") or the paper's row name."""
+    from .paper import transfer_reference
+
+    name = PAPER_METHOD.get(method, method)
+    values = [[transfer_reference(name, s, t) for t in targets] for s in sources]
+    return pd.DataFrame(values, index=sources, columns=targets, dtype=float)
+
+
+def beside_paper(ours: pd.DataFrame, theirs: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """Interleave our cells (strings such as "12.3 ± 1.0") with the paper's numbers: columns become
+    (column, "ours") and (column, "paper")."""
+    out = {}
+    for col in ours.columns:
+        out[(col, "ours")] = ours[col]
+        paper_col = theirs[col] if col in theirs.columns else pd.Series(np.nan, index=ours.index)
+        out[(col, "paper")] = paper_col.reindex(ours.index).map(lambda v: "–" if pd.isna(v) else f"{v:.{digits}f}")
+    return pd.DataFrame(out, index=ours.index)
+
+
 # ---------------------------------------------------------------- drawing helpers
 
 def heatmap(ax, matrix, row_labels=None, col_labels=None, title: str = "", cmap: str = "viridis",
@@ -173,7 +197,8 @@ def encoding_bars(words: list[str], source_cos, target_cos, source_name: str, ta
     return fig
 
 
-def method_summary(summary: pd.DataFrame, paper: pd.DataFrame | None = None, title: str = ""):
+def method_summary(summary: pd.DataFrame, paper: pd.DataFrame | None = None, title: str = "",
+                   xlabel: str = "target model"):
     """Grouped bars: accuracy (%) per target (rows of ``summary``) and method (columns), with the paper's
     number for the same cell as a black tick when ``paper`` (same shape, NaN where none) is given."""
     targets, methods = list(summary.index), list(summary.columns)
@@ -187,7 +212,7 @@ def method_summary(summary: pd.DataFrame, paper: pd.DataFrame | None = None, tit
             ax.scatter(x, paper.loc[targets, method].to_numpy(dtype=float), marker="_", s=120, color="black",
                        zorder=3, label="paper" if j == 0 else None)
     ax.set_xticks(np.arange(len(targets)), targets)
-    ax.set_xlabel("target model")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("test P@1 (%)")
     ax.set_title(title)
     ax.legend(ncol=4, fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.15))

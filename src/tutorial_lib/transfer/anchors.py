@@ -54,14 +54,20 @@ def single_token_ids(tokenizer, words: list[str]) -> list[int | None]:
     return [ids[0] if len(ids) == 1 and ids[0] not in special else None for ids in encoded]
 
 
+def _is_word(w: str) -> bool:
+    """Alphabetic and at least two letters: single letters are the tokenizers' alphabet, whose ids follow
+    the alphabet rather than frequency (they would head every frequency-ranked list)."""
+    return w.isalpha() and len(w) > 1
+
+
 def shared_words(tokenizers, words: list[str] | None = None, exclude=(), alphabetic: bool = True,
                  lama_dir=None) -> list[str]:
     """Words (LAMA's ``cased_be_ro_al`` list by default) that are one token in every tokenizer, not in
-    ``exclude``, alphabetic if asked, ordered by frequency rank proxied by the largest of their token
+    ``exclude``, alphabetic words of two or more letters if asked, ordered by frequency rank proxied by the largest of their token
     ids (BPE and WordPiece trainers give frequent words low ids)."""
     words = data.common_vocab("cased_be_ro_al", lama_dir) if words is None else list(words)
     exclude = set(exclude)
-    words = [w for w in dict.fromkeys(words) if w not in exclude and (w.isalpha() or not alphabetic)]
+    words = [w for w in dict.fromkeys(words) if w not in exclude and (not alphabetic or _is_word(w))]
     ids = [single_token_ids(t, words) for t in _as_list(tokenizers)]
     ranked = [(max(col), w) for w, col in zip(words, zip(*ids)) if None not in col]
     return [w for _, w in sorted(ranked)]

@@ -128,7 +128,7 @@ def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tens
     best_value, best = float("inf"), None
     show = steps >= 200 if progress is None else progress
     for step in tqdm(range(steps + 1), desc="relative search", disable=not show, leave=False):
-        v = raw
+        v = normalize_to_target(raw, stats, dims=(-2, -1)) if normalize else raw
         per_relation = search_loss(v, encodings, target_anchors)
         loss = per_relation.mean()
         if step % record_every == 0 or step == steps:
