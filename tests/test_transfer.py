@@ -336,19 +336,21 @@ def test_dispatcher_relative_onto_rotated_model(lms):
 # ---------------------------------------------------------------- the real mini zoo (skipped until built)
 
 def test_zoo_self_and_rotated_transfer(bert_base, lama_dir):
+    """Self-transfer and transfer to a rotated copy recover the prompt on the real mini-bert-base."""
+    from tutorial_lib.transfer import lama_fact_words
     lm = bert_base
-    words = anchor_words(lm.tokenizer, lm.tokenizer, 2000, exclude=__import__(
-        "tutorial_lib.transfer", fromlist=["x"]).lama_fact_words(lama_dir), lama_dir=lama_dir)
-    anchors = anchor_embeddings(lm, words)
-    weight = lm.model.get_input_embeddings().weight.detach()
+    words = anchor_words(lm.tokenizer, lm.tokenizer, 500, exclude=lama_fact_words(lama_dir), lama_dir=lama_dir)
+    anchors, weight = anchor_embeddings(lm, words), lm.model.get_input_embeddings().weight.detach()
     prompts = weight[torch.randint(1000, 3000, (2, 5), generator=gen(0))] + \
         0.02 * torch.randn(2, 5, lm.width, generator=gen(1))
-    out, h = relative_transfer(prompts, anchors, anchors, weight, steps=300, lr=2e-2, topk=None, progress=False)
-    assert F.cosine_similarity(out, prompts, dim=-1).mean() > 0.9
+    start, _ = relative_transfer(prompts, anchors, anchors, weight, steps=0)
+    assert F.cosine_similarity(start, prompts, dim=-1).mean() < 0.2
+    out, _ = relative_transfer(prompts, anchors, anchors, weight, steps=400, lr=5e-2, progress=False)
+    assert F.cosine_similarity(out, prompts, dim=-1).mean() > 0.8
     q = random_orthogonal(lm.width, seed=3)
-    out_rot, _ = relative_transfer(prompts, anchors, 2.0 * anchors @ q, 2.0 * weight @ q, steps=300, lr=2e-2,
+    out_rot, _ = relative_transfer(prompts, anchors, 2.0 * anchors @ q, 2.0 * weight @ q, steps=400, lr=5e-2,
                                    progress=False)
-    assert F.cosine_similarity(out_rot, prompts @ q, dim=-1).mean() > 0.9
+    assert F.cosine_similarity(out_rot, prompts @ q, dim=-1).mean() > 0.8
 
 
 # ---------------------------------------------------------------- prompt files

@@ -63,8 +63,8 @@ def _is_word(w: str) -> bool:
 def shared_words(tokenizers, words: list[str] | None = None, exclude=(), alphabetic: bool = True,
                  lama_dir=None) -> list[str]:
     """Words (LAMA's ``cased_be_ro_al`` list by default) that are one token in every tokenizer, not in
-    ``exclude``, alphabetic words of two or more letters if asked, ordered by frequency rank proxied by the largest of their token
-    ids (BPE and WordPiece trainers give frequent words low ids)."""
+    ``exclude``, alphabetic with two or more letters if asked, ordered by frequency rank proxied by the
+    largest of their token ids (BPE and WordPiece trainers give frequent words low ids)."""
     words = data.common_vocab("cased_be_ro_al", lama_dir) if words is None else list(words)
     exclude = set(exclude)
     words = [w for w in dict.fromkeys(words) if w not in exclude and (not alphabetic or _is_word(w))]
