@@ -34,6 +34,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -87,6 +88,7 @@ def _execute_child(conn, src: str, dst: str, params: dict, cwd: str, cell_timeou
     os.dup2(fd, 2)
     os.close(fd)
     logging.getLogger("papermill").setLevel(logging.ERROR)  # not "Passed unknown parameter" x N keys
+    signal.signal(signal.SIGTERM, _raise_exit)  # unwind through nbclient, which shuts the kernel down
     result = {"status": "ok", "error": None}
     try:
         papermill.execute_notebook(
@@ -107,6 +109,10 @@ def _execute_child(conn, src: str, dst: str, params: dict, cwd: str, cell_timeou
     conn.close()
 
 
+def _raise_exit(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def execute(src: Path, dst: Path, params: dict, cell_timeout, log: Path) -> dict:
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
@@ -119,6 +125,11 @@ def execute(src: Path, dst: Path, params: dict, cell_timeout, log: Path) -> dict
         result = recv.recv()
     except EOFError:
         result = {"status": "FAILED", "error": "executor process died", "peak_rss_mb": float("nan")}
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM from a CI timeout): stop the executor and its kernel
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(30)
+        raise
     proc.join()
     result["wall_s"] = time.perf_counter() - t0
     if proc.exitcode not in (0, None) and result["status"] == "ok":
@@ -209,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                              f"{BUDGET_NOTEBOOK_MB:.0f} MB or the book exceeds {BUDGET_TOTAL_S:.0f} s")
     parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: none)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_exit)
 
     params_path = (ROOT / args.params) if not Path(args.params).is_absolute() else Path(args.params)
     params = yaml.safe_load(params_path.read_text()) or {}

@@ -228,6 +228,8 @@ def test_bad_inputs_give_clear_errors(lm, tasks, sources):
         panda.PandaConfig(n_train=0)
     with pytest.raises(KeyError, match="unknown target"):
         panda.compare_methods(lm, sources, tasks, "Z", None, VOCAB, [4], [0])
+    with pytest.raises(ValueError, match="distillation kind"):
+        panda.compare_methods(lm, sources, tasks, "A", None, VOCAB, [4], [0], also_distill=("l1",))
 
 
 def test_load_tasks_rejects_relations_outside_the_zoo_world(lama_dir):
@@ -254,3 +256,16 @@ def test_activation_metric_on_the_zoo_model(bert_base, lama_dir):
     assert stats.shape == (2, 4, 4 * bert_base.width)
     scores = panda.transferability(bert_base, prompts, tasks, vocab, "activation", n_probe=8)
     assert torch.allclose(torch.tensor(scores.values).diagonal(), torch.ones(3), atol=1e-6)
+
+
+def test_compare_methods_runs_every_method(lm, tasks, sources, tmp_path):
+    import pandas as pd
+    cfg = panda.PandaConfig(n_train=4, epochs=1, batch_size=4)
+    scores = pd.DataFrame([[1, .9, .1], [.9, 1, .2], [.1, .2, 1]], index=list(tasks), columns=list(tasks))
+    rows = panda.compare_methods(lm, sources, tasks, "B", scores, VOCAB, [4], [0, 1], cfg, k_fusion=2,
+                                 also_distill=("kl",), store=RunStore(tmp_path), progress=False)
+    assert len(rows) == 2 * 7
+    assert set(rows["method"]) == {"scratch", "PoT", "PANDA", "PANDA (kl)", "early fusion PoT",
+                                   "early fusion PANDA", "late fusion PANDA"}
+    assert set(rows.query("method == 'PoT'")["source"]) == {"A"}  # the best-ranked source of B
+    assert set(rows.query("method == 'late fusion PANDA'")["source"]) == {"A+C"}

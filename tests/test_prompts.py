@@ -216,15 +216,15 @@ def test_nearest_tokens_of_an_embedding_row_is_that_token(lm):
 # ----------------------------------------------------------------------------- it learns (zoo model)
 
 def test_tuned_prompt_beats_a_random_prompt_on_a_zoo_model(bert_base, lama_dir):
+    # P1412 (languages spoken): an untuned prompt rarely lands on a language among ~5k candidate words.
     from tutorial_lib.zoo.build import WorldConfig
 
     rel = data.load_relations(["P1412"], max_facts=WorldConfig().max_facts)
-    vocab = data.scoring_vocabulary([bert_base.tokenizer], words=sorted({f.object for f in rel["P1412"].facts})
-                                    + COMMON)
+    vocab = data.scoring_vocabulary([bert_base.tokenizer])
     config = TuneConfig(epochs=3, seed=0)
     tuned, history = tune_prompts(bert_base, rel, vocab, config, progress=False)
     random = PromptSet(bert_base.name, ["P1412"], prompts.init_prompts(bert_base, list(rel.values()), config))
     tuned_p1 = evaluate(bert_base, tuned, rel, vocab)["P1412"]
     random_p1 = evaluate(bert_base, random, rel, vocab)["P1412"]
     assert history[-1]["train_loss"] < history[0]["train_loss"]
-    assert tuned_p1 > random_p1 + 0.1, f"tuned {tuned_p1:.3f} vs random {random_p1:.3f}"
+    assert tuned_p1 > random_p1 + 0.2, f"tuned {tuned_p1:.3f} vs random {random_p1:.3f}"

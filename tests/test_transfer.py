@@ -248,10 +248,12 @@ def test_anchor_words_shared_alphabetic_ranked_excluding(lms):
         a.tokenizer, b.tokenizer, 5, words=words)
 
 
-def test_fact_words_are_objects_and_subject_tokens():
-    facts = (Fact("P19", "Dante Alighieri", "Florence", "u1"), Fact("P19", "Mozart,", "Salzburg", "u2"))
+def test_fact_words_are_objects_and_capitalised_subject_tokens():
+    facts = (Fact("P19", "Dante Alighieri", "Florence", "u1"), Fact("P19", "Mozart,", "Salzburg", "u2"),
+             Fact("P17", "river of Bologna", "Italy", "u3"))
     rel = Relation("P19", "place of birth", "[X] was born in [Y] .", "N-1", (), None, facts)
-    assert fact_words({"P19": rel}) == {"Florence", "Salzburg", "Dante", "Alighieri", "Mozart,", "Mozart"}
+    assert fact_words({"P19": rel}) == {"Florence", "Salzburg", "Dante", "Alighieri", "Mozart,", "Mozart",
+                                        "Italy", "Bologna"}
 
 
 def test_anchor_errors_name_the_models(lms):

@@ -243,7 +243,7 @@ def transfer_sweep(world: World, parameter: str, values, sources, target: str, s
 
     Columns: ``parameter`` value, ``seed``, ``test`` (mean test P@1 on the target), ``source_test`` (the
     source prompts' own test P@1, mean over sources) and, for ``n_anchors``, ``anchors_used``
-    (requests above the number of shared words run once, as "all").
+    (requests at or above the number of shared words run once, as "all").
     """
     import pandas as pd
     from tqdm.auto import tqdm
@@ -259,6 +259,9 @@ def transfer_sweep(world: World, parameter: str, values, sources, target: str, s
     if parameter in options:
         raise ValueError(f"{parameter!r} is swept: do not also pass it as an option")
     shared = count_anchors(world, sources, target, **options) if parameter == "n_anchors" else None
+    # Every request >= the shared words means "all": run it once, under the smallest such number asked for
+    # (so that it is the same cached run as the chapters' default n_anchors when that is in the list).
+    as_all = min([v for v in values if v is not None and v >= shared], default=None) if shared else None
     rows = []
     jobs = [(v, s) for v in values for s in seeds]
     for value, seed in tqdm(jobs, desc=f"{parameter} sweep", disable=not progress):
@@ -266,7 +269,7 @@ def transfer_sweep(world: World, parameter: str, values, sources, target: str, s
         row = {parameter: value, "seed": seed}
         if parameter == "n_anchors":
             used = shared if value is None else min(value, shared)
-            kwargs["n_anchors"] = None if used == shared else value  # one run for every request >= all
+            kwargs["n_anchors"] = as_all if used == shared else value  # one run for every request >= all
             row["anchors_used"] = used
         scores, _ = transfer_scores(world, "relative", sources, target, seed, length, epochs, store, progress=False,
                                     **kwargs)

@@ -518,33 +518,39 @@ def gain_matrix(gains: pd.DataFrame, n_train: int | None = None) -> pd.DataFrame
 
 def compare_methods(lm: MaskedLM, sources: PromptSet, tasks: dict[str, Relation], target: str,
                     scores: pd.DataFrame, vocab: list[str], n_train: list[int], seeds: list[int],
-                    config: PandaConfig = PandaConfig(), k_fusion: int = 3, store: RunStore | None = None,
-                    progress: bool = True) -> pd.DataFrame:
-    """Scratch, PoT and PANDA from the source the metric ranks first, and early / late fusion of the top
-    ``k_fusion`` sources, on ``target`` for every training-set size and seed. One row per run."""
+                    config: PandaConfig = PandaConfig(), k_fusion: int = 2, also_distill: tuple[str, ...] = (),
+                    store: RunStore | None = None, progress: bool = True) -> pd.DataFrame:
+    """Scratch, PoT and PANDA from the source the metric ``scores`` rank first, and early / late fusion of the
+    top ``k_fusion`` sources, on ``target`` for every training-set size and seed. ``also_distill``: further
+    distillation kinds to run single-source PANDA with (method ``"PANDA (mse)"``, ...). One row per run."""
     if target not in tasks:
         raise KeyError(f"unknown target {target!r}; the tasks are {list(tasks)}")
+    for kind in also_distill:
+        if kind not in DISTILL_KINDS:
+            raise ValueError(f"unknown distillation kind {kind!r}; choose one of {list(DISTILL_KINDS)}")
     ranked = scores.loc[[s for s in scores.index if s != target and s in tasks], target].sort_values(ascending=False)
     top = list(ranked.index[:max(1, k_fusion)])
-    best = top[0]
     top_vectors = source_vectors(lm, sources, top)
-    rows = []
+    top_scores = [float(ranked[s]) for s in top]
+    rel, rows = tasks[target], []
     jobs = [(n, seed) for n in n_train for seed in seeds]
     for n, seed in tqdm(jobs, desc=f"methods on {target}", disable=not progress):
         cfg = replace(config, n_train=n, seed=seed)
-        rel = tasks[target]
-        runs = {"scratch": scratch(lm, rel, vocab, cfg, store)}
+        runs = {"scratch": (scratch(lm, rel, vocab, cfg, store), "")}
         pots = [prompt_transfer(lm, top_vectors[i], rel, vocab, cfg, store) for i in range(len(top))]
-        runs["PoT"] = pots[0]
-        runs["PANDA"] = panda(lm, pots[0].vectors, rel, vocab, float(ranked[best]), cfg, store)
+        runs["PoT"] = (pots[0], top[0])
+        runs["PANDA"] = (panda(lm, pots[0].vectors, rel, vocab, top_scores[0], cfg, store), top[0])
+        for kind in also_distill:
+            if kind != config.distill:
+                other = replace(cfg, distill=kind, alpha=None)  # that kind's default scale
+                runs[f"PANDA ({kind})"] = (panda(lm, pots[0].vectors, rel, vocab, top_scores[0], other, store), top[0])
         if len(top) > 1:
-            runs["early fusion PoT"], runs["early fusion PANDA"] = early_fusion(
-                lm, top_vectors, ranked[top].tolist(), rel, vocab, cfg, store)
-            runs["late fusion PANDA"] = late_fusion(lm, [p.vectors for p in pots], ranked[top].tolist(), rel,
-                                                    vocab, cfg, store)
-        for method, run in runs.items():
-            rows.append({"target": target, "method": method, "source": best if "fusion" not in method and
-                         method != "scratch" else ("+".join(top) if "fusion" in method else None),
-                         "n_train": n, "n_used": run.n_train, "seed": seed, "test": run.test, "dev": run.dev,
-                         "weight": run.weight})
+            early_pot, early_panda = early_fusion(lm, top_vectors, top_scores, rel, vocab, cfg, store)
+            runs["early fusion PoT"] = (early_pot, "+".join(top))
+            runs["early fusion PANDA"] = (early_panda, "+".join(top))
+            runs["late fusion PANDA"] = (late_fusion(lm, [p.vectors for p in pots], top_scores, rel, vocab, cfg,
+                                                     store), "+".join(top))
+        for method, (run, source) in runs.items():
+            rows.append({"target": target, "method": method, "source": source, "n_train": n,
+                         "n_used": run.n_train, "seed": seed, "test": run.test, "dev": run.dev, "weight": run.weight})
     return pd.DataFrame(rows)

@@ -99,8 +99,8 @@ def relation_bars(scores: pd.DataFrame, majority: pd.Series | dict | None = None
                    color=COLORS.get(cond), label=cond, capsize=1.5, error_kw={"lw": 0.8})
         if majority is not None:
             maj = pd.Series(majority)
-            ax.scatter(x, [maj.get(r, np.nan) * 100 for r in relations], marker="_", s=220, linewidths=2,
-                       color=COLORS["majority object"], zorder=3, label="majority object")
+            ax.hlines([maj.get(r, np.nan) * 100 for r in relations], x - 0.42, x + 0.42, lw=1.6,
+                      color=COLORS["majority object"], zorder=3, label="majority object")
         ax.set_title(model)
         ax.set_xticks(x, relations, rotation=45, ha="right")
         ax.set_ylim(0, 100)
@@ -110,9 +110,9 @@ def relation_bars(scores: pd.DataFrame, majority: pd.Series | dict | None = None
     for ax in list(axes.flat)[len(models):]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.0))
-    fig.suptitle("P@1 per relation: random prompt, manual template, tuned soft prompt", y=1.04)
-    fig.tight_layout()
+    fig.suptitle("P@1 per relation: random prompt, manual template, tuned soft prompt")
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 0.955))
     return fig
 
 
@@ -184,7 +184,7 @@ def nearest_cosines(table: pd.DataFrame) -> plt.Figure:
     _check_columns(table, ["group", "cosine"], "nearest_cosines")
     use_book_style()
     groups = list(dict.fromkeys(table["group"]))
-    fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.7 * len(groups)))
+    fig, ax = plt.subplots(figsize=(8.0, 0.9 + 0.7 * len(groups)))
     rng = np.random.default_rng(0)  # jitter only; fixed so the figure is reproducible
     for k, group in enumerate(groups):
         rows = table[table["group"] == group]
@@ -194,11 +194,11 @@ def nearest_cosines(table: pd.DataFrame) -> plt.Figure:
     ax.set_yticks(range(len(groups)), groups)
     ax.set_xlim(-0.1, 1.02)
     ax.set_xlabel("cosine similarity to the nearest vocabulary token (bar: median)")
-    ax.set_title("Tuned prompt vectors are not (near) any word")
+    ax.set_title("How close are vectors to the vocabulary?")
     if "model" in table:
         for model in dict.fromkeys(table["model"]):
             ax.scatter([], [], color=model_color(model), s=10, label=model)
-        ax.legend(loc="lower left", ncol=2)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.invert_yaxis()
     fig.tight_layout()
     return fig

@@ -33,14 +33,16 @@ def _as_list(x) -> list:
 
 
 def fact_words(relations) -> set[str]:
-    """All object labels and all whitespace tokens of subject labels (also with punctuation stripped)
-    of ``relations`` (a dict of :class:`data.Relation`, or an iterable of them or of facts)."""
+    """All object labels and the capitalised whitespace tokens of subject labels (names such as "Dante",
+    also with punctuation stripped) of ``relations`` (a dict of :class:`data.Relation`, or an iterable of
+    them or of facts). Lower-case words of subject labels ("of", "river") stay available as anchors."""
     items = relations.values() if isinstance(relations, dict) else relations
     facts = [f for r in items for f in (r.facts if hasattr(r, "facts") else [r])]
     words = {f.object for f in facts}
     for f in facts:
         for token in f.subject.split():
-            words.update({token, token.strip(string.punctuation)})
+            if token[:1].isupper():
+                words.update({token, token.strip(string.punctuation)})
     words.discard("")
     return words
 
