@@ -53,7 +53,7 @@ def test_peft_adapter_is_loadable_by_peft(tmp_path, model_dirs):
     loaded = peft_model.prompt_encoder["default"].embedding.weight.detach()
     assert torch.equal(loaded, prompt)
     back = prompt_io.load_peft_adapter(tmp_path / "adapter", expect_model=lm.__class__(path, lm.model, lm.tokenizer))
-    assert torch.equal(back.prompts[0], prompt) and back.relations == ["P19"]
+    assert torch.equal(back.vectors[0], prompt) and back.relations == ["P19"]
     with pytest.raises(prompt_io.PromptFileError, match="width 32"):
         prompt_io.load_peft_adapter(tmp_path / "adapter", expect_width=24)
 
@@ -64,8 +64,8 @@ def test_peft_adapter_written_by_peft_is_readable(tmp_path, model_dirs):
                                 PromptTuningConfig(task_type="FEATURE_EXTRACTION", num_virtual_tokens=4))
     peft_model.save_pretrained(tmp_path / "from_peft")
     back = prompt_io.load_peft_adapter(tmp_path / "from_peft")
-    assert back.prompts.shape == (1, 4, 32)
-    assert torch.equal(back.prompts[0], peft_model.prompt_encoder["default"].embedding.weight.detach())
+    assert back.vectors.shape == (1, 4, 32)
+    assert torch.equal(back.vectors[0], peft_model.prompt_encoder["default"].embedding.weight.detach())
 
 
 def test_cli_round_trips_a_peft_adapter_direct(tmp_path, model_dirs):
@@ -76,7 +76,7 @@ def test_cli_round_trips_a_peft_adapter_direct(tmp_path, model_dirs):
                    "--method", "direct", "--out", str(tmp_path / "out"), "--peft"])
     assert rc == 0
     back = prompt_io.load_peft_adapter(tmp_path / "out", expect_model=path)
-    assert torch.equal(back.prompts[0], prompt) and back.relations == ["P36"]
+    assert torch.equal(back.vectors[0], prompt) and back.relations == ["P36"]
 
 
 def test_cli_relative_onto_the_same_model_via_peft(tmp_path, model_dirs, words_file):
@@ -88,8 +88,8 @@ def test_cli_relative_onto_the_same_model_via_peft(tmp_path, model_dirs, words_f
                    "--lr", "0.05", "--anchor-words", str(words_file), "--keep-fact-words", "--device", "cpu"])
     assert rc == 0
     back = prompt_io.load_peft_adapter(tmp_path / "out", expect_model=path)
-    assert back.prompts.shape == (1, 5, 32)
-    assert F.cosine_similarity(back.prompts[0], prompt, dim=-1).mean() > 0.8
+    assert back.vectors.shape == (1, 5, 32)
+    assert F.cosine_similarity(back.vectors[0], prompt, dim=-1).mean() > 0.8
 
 
 def test_cli_prompt_files_multi_source_across_widths(tmp_path, model_dirs, words_file):
@@ -103,7 +103,7 @@ def test_cli_prompt_files_multi_source_across_widths(tmp_path, model_dirs, words
                    "--keep-fact-words", "--device", "cpu"])
     assert rc == 0
     back = prompt_io.load_prompts(out, expect_model=roberta, expect_width=24)
-    assert back.prompts.shape == (2, 3, 24) and back.relations == ["P19", "P20"]
+    assert back.vectors.shape == (2, 3, 24) and back.relations == ["P19", "P20"]
     assert back.meta["method"] == "relative" and json.loads(back.meta["sources"]) == [bert, bert]
 
 

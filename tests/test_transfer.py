@@ -362,7 +362,7 @@ def test_prompt_file_round_trip_and_errors(tmp_path, space):
     path = prompt_io.save_prompts(tmp_path / "p.safetensors", prompts, "mini-bert-base", ["P19", "P20", "P36"],
                                   seed=3, note="x")
     back = prompt_io.load_prompts(path, expect_model="mini-bert-base")
-    assert torch.equal(back.prompts, prompts) and back.relations == ["P19", "P20", "P36"]
+    assert torch.equal(back.vectors, prompts) and back.relations == ["P19", "P20", "P36"]
     assert back.meta["m"] == "4" and back.meta["width"] == "16" and back.meta["seed"] == "3"
     with pytest.raises(prompt_io.PromptFileError, match="mini-bert-base.*mini-roberta-base"):
         prompt_io.load_prompts(path, expect_model="mini-roberta-base")
@@ -370,7 +370,7 @@ def test_prompt_file_round_trip_and_errors(tmp_path, space):
         prompt_io.load_prompts(path, expect_width=192)
     with pytest.raises(prompt_io.PromptFileError, match="one id per row"):
         prompt_io.save_prompts(path, prompts, "other", ["P19"])
-    assert torch.equal(prompt_io.load_prompts(path).prompts, prompts)  # the failed save left the file alone
+    assert torch.equal(prompt_io.load_prompts(path).vectors, prompts)  # the failed save left the file alone
     assert list(tmp_path.iterdir()) == [path]
     with pytest.raises(FileNotFoundError):
         prompt_io.load_prompts(tmp_path / "missing.safetensors")

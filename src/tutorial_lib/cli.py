@@ -81,7 +81,7 @@ def run_transfer(args) -> Path:
     words = None
     if args.anchor_words is not None:
         words = [w.strip() for w in args.anchor_words.read_text(encoding="utf-8").splitlines() if w.strip()]
-    result = transfer(args.method, sources, [s.prompts for s in sets], target, n_anchors=args.anchors,
+    result = transfer(args.method, sources, [s.vectors for s in sets], target, n_anchors=args.anchors,
                       exclude=() if args.keep_fact_words else None, words=words, lama_dir=args.lama_dir,
                       **_method_options(args))
     if args.peft:

@@ -31,16 +31,30 @@ class PromptFileError(ValueError):
 
 @dataclass
 class PromptSet:
-    """Prompts [R, m, d] for ``relations`` of ``model``, with the file's other metadata in ``meta``."""
+    """Soft prompts of several relations for one model: ``vectors[r]`` is relation ``relations[r]``'s [m, d]."""
 
-    prompts: torch.Tensor
     model: str | None
     relations: list[str]
+    vectors: torch.Tensor  # [R, m, d]
     meta: dict = field(default_factory=dict)
 
     @property
+    def m(self) -> int:
+        return self.vectors.shape[1]
+
+    @property
     def width(self) -> int:
-        return self.prompts.shape[-1]
+        return self.vectors.shape[2]
+
+    def __getitem__(self, relation: str) -> torch.Tensor:
+        return self.vectors[self.relations.index(relation)]
+
+    def save(self, path) -> Path:
+        return save_prompts(path, self.vectors, self.model, self.relations, **self.meta)
+
+    @classmethod
+    def load(cls, path, expect_model=None) -> "PromptSet":
+        return load_prompts(path, expect_model=expect_model)
 
 
 def _atomic_save(tensors: dict[str, torch.Tensor], metadata: dict[str, str], path: Path) -> None:
@@ -102,7 +116,7 @@ def load_prompts(path, expect_model=None, expect_width: int | None = None) -> Pr
     model, relations = meta.pop("model"), json.loads(meta.pop("relations"))
     _check_shape(prompts, relations)
     _check_expected(path, model, prompts.shape[-1], expect_model, expect_width)
-    return PromptSet(prompts, model, relations, meta)
+    return PromptSet(model, relations, prompts, meta)
 
 
 def is_peft_adapter(path) -> bool:
@@ -155,7 +169,7 @@ def load_peft_adapter(directory, expect_model=None, expect_width: int | None = N
     model = config.get("base_model_name_or_path") or meta.get("model")
     relation = meta.get("relation", directory.name)
     _check_expected(directory, model, prompt.shape[-1], expect_model, expect_width)
-    return PromptSet(prompt[None], model, [relation], {"peft_config": config})
+    return PromptSet(model, [relation], prompt[None], {"peft_config": config})
 
 
 def read_any(path, expect_model=None, expect_width: int | None = None) -> PromptSet:

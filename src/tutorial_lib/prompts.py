@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -18,38 +18,8 @@ from tqdm.auto import tqdm
 
 from .data import Fact, Relation
 from .probing import restricted_argmax, vocab_ids
+from .prompt_io import PromptSet
 from .zoo import MaskedLM
-
-
-@dataclass
-class PromptSet:
-    """Soft prompts of several relations for one model: ``vectors[r]`` is relation ``relations[r]``'s [m, d]."""
-
-    model: str
-    relations: list[str]
-    vectors: torch.Tensor  # [R, m, d]
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def m(self) -> int:
-        return self.vectors.shape[1]
-
-    @property
-    def width(self) -> int:
-        return self.vectors.shape[2]
-
-    def __getitem__(self, relation: str) -> torch.Tensor:
-        return self.vectors[self.relations.index(relation)]
-
-    def save(self, path) -> None:
-        from .prompt_io import save_prompts
-        save_prompts(path, self.vectors, self.model, self.relations, **self.meta)
-
-    @classmethod
-    def load(cls, path, expect_model: MaskedLM | None = None) -> "PromptSet":
-        from .prompt_io import load_prompts
-        stored = load_prompts(path, expect_model=expect_model)
-        return cls(stored.model, list(stored.relations), stored.prompts, dict(stored.meta))
 
 
 @dataclass(frozen=True)
