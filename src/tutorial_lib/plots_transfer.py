@@ -1,8 +1,8 @@
 """Figures and small tables of the transfer chapters (2: direct transfer, 3: baselines, 4: relative space).
 
 Every function takes plain numbers (tensors, lists, pandas tables) and returns a matplotlib Figure; the
-notebooks compute, these functions draw. The book-wide style lives in :mod:`tutorial_lib.plots`
-(:func:`use_book_style` here delegates to it when present).
+notebooks compute, these functions draw. The book-wide style and captions come from :mod:`tutorial_lib.plots`
+(re-exported here as :func:`use_book_style` and :func:`caption`).
 """
 from __future__ import annotations
 
@@ -14,27 +14,12 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from .plots import COLORS, caption, use_book_style  # noqa: F401  (the book's style and captions)
+
 # Colours of the transfer methods, one per method everywhere in the book's transfer chapters.
-METHOD_COLORS = {"random prompt": "#bbbbbb", "direct": "#8c564b", "discretization": "#ff7f0e",
-                 "projector": "#9467bd", "manual template": "#7f7f7f", "relative": "#1f77b4",
-                 "direct tuning": "#2ca02c"}
-
-
-def use_book_style() -> None:
-    """The book's figure style (:func:`tutorial_lib.plots.use_book_style` when it exists)."""
-    try:
-        from .plots import use_book_style as book_style
-    except ImportError:
-        plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
-                             "axes.titlesize": 11, "axes.labelsize": 10, "font.size": 9})
-    else:
-        book_style()
-
-
-def caption(text: str):
-    """A figure or table caption to ``display()`` under the output (Markdown in the rendered book)."""
-    from IPython.display import Markdown
-    return Markdown(f"<small>{text}</small>")
+METHOD_COLORS = {"random prompt": COLORS["random prompt"], "direct": "#8c564b", "discretization": "#ff7f0e",
+                 "projector": "#9467bd", "manual template": COLORS["manual template"], "relative": "#1f77b4",
+                 "relative (base sources)": "#17becf", "direct tuning": COLORS["direct tuning"]}
 
 
 # ---------------------------------------------------------------- numbers
