@@ -118,13 +118,17 @@ def test_method_options_are_what_each_method_takes():
         experiments.method_options("telepathy")
 
 
-def test_reference_scores(world):
-    refs = experiments.reference_scores(world, "tiny-a", seed=0, m=2)
+def test_reference_scores(world, tmp_path):
+    store = RunStore(tmp_path)
+    refs = experiments.reference_scores(world, "tiny-a", seed=0, m=2, store=store)
     assert set(refs) == {"random prompt", "manual template", "majority"}
     for scores in refs.values():
         assert set(scores) == set(world.relations) | {"mean"}
         assert all(0 <= v <= 1 for v in scores.values())
-    # the majority answer of the tiny world: objects cycle, so the majority is right on a known share
+    # objects cycle through 11 words: the majority answer is right on a small share of the test facts
     assert refs["majority"]["mean"] < 0.5
-    again = experiments.reference_scores(world, "tiny-a", seed=0, m=2)
-    assert again == refs  # deterministic for a seed
+    assert len(list((tmp_path / "reference").iterdir())) == 1
+    again = experiments.reference_scores(world, "tiny-a", seed=0, m=2, store=store)
+    assert again == refs and len(list((tmp_path / "reference").iterdir())) == 1  # loaded, not recomputed
+    fresh = experiments.reference_scores(world, "tiny-a", seed=0, m=2, store=RunStore(tmp_path / "other"))
+    assert fresh == refs  # deterministic for a seed

@@ -266,6 +266,8 @@ def transfer_sweep(world: World, parameter: str, values, sources, target: str, s
     jobs = [(v, s) for v in values for s in seeds]
     for value, seed in tqdm(jobs, desc=f"{parameter} sweep", disable=not progress):
         length, kwargs = (value, dict(options)) if parameter == "m" else (m, {**options, parameter: value})
+        if parameter == "normalize" and value is True:
+            kwargs.pop("normalize")  # the search's default: the same cached run as without the option
         row = {parameter: value, "seed": seed}
         if parameter == "n_anchors":
             used = shared if value is None else min(value, shared)
@@ -295,27 +297,40 @@ def method_options(method: str, n_anchors: int | None = None, steps: int | None 
                      "['direct', 'discretize', 'projector', 'relative']")
 
 
-def reference_scores(world: World, model: str, seed: int = 0, m: int = 5) -> dict[str, dict[str, float]]:
+def reference_scores(world: World, model: str, seed: int = 0, m: int = 5,
+                     store: RunStore | None = None) -> dict[str, dict[str, float]]:
     """Non-transfer references on ``model`` (paper Table 2), test P@1 per relation plus ``"mean"``:
     ``"random prompt"`` (m random vectors drawn with ``seed``, as prompt tuning's start), ``"manual
-    template"`` (the relation's LAMA template) and ``"majority"`` (always the most frequent train object)."""
+    template"`` (the relation's LAMA template) and ``"majority"`` (always the most frequent train object).
+    Cached in the run store like every other unit."""
+    from hashlib import sha256
+
     from .probing import majority_p_at_1, template_p_at_1, vocab_ids
     from .prompts import init_prompts, scored_facts
 
+    store = store if store is not None else RunStore()
     lm = world.models[model]
     order = list(world.relations)
-    random_vectors = init_prompts(lm, [world.relations[r] for r in order], TuneConfig(m=m, seed=seed))
-    out = {"random prompt": evaluate(lm, PromptSet(model, order, random_vectors, {"m": m}), world.relations,
-                                     world.vocab)}
-    allowed = vocab_ids(lm.tokenizer, world.vocab)
-    manual, majority = {}, {}
-    with torch.no_grad():
-        for r in order:
-            test = scored_facts(world.relations[r].split("test"), world.vocab)
-            train = scored_facts(world.relations[r].split("train"), world.vocab)
-            manual[r] = template_p_at_1(lm.model, lm.tokenizer, test, world.relations[r].template, allowed)
-            majority[r] = majority_p_at_1(train, test)
-    for name, scores in (("manual template", manual), ("majority", majority)):
-        valid = [v for v in scores.values() if v == v]
-        out[name] = {**scores, "mean": sum(valid) / len(valid) if valid else float("nan")}
-    return out
+    config = {"model": model, "relations": order, "seed": seed, "m": m,
+              "templates": [world.relations[r].template for r in order],
+              "facts": sha256(" ".join(f.uuid for r in world.relations.values() for f in r.facts).encode()).hexdigest(),
+              "vocab": sha256(" ".join(world.vocab).encode()).hexdigest()}
+
+    def compute():
+        random_vectors = init_prompts(lm, [world.relations[r] for r in order], TuneConfig(m=m, seed=seed))
+        out = {"random prompt": evaluate(lm, PromptSet(model, order, random_vectors, {"m": m}), world.relations,
+                                         world.vocab)}
+        allowed = vocab_ids(lm.tokenizer, world.vocab)
+        manual, majority = {}, {}
+        with torch.no_grad():
+            for r in order:
+                test = scored_facts(world.relations[r].split("test"), world.vocab)
+                train = scored_facts(world.relations[r].split("train"), world.vocab)
+                manual[r] = template_p_at_1(lm.model, lm.tokenizer, test, world.relations[r].template, allowed)
+                majority[r] = majority_p_at_1(train, test)
+        for name, scores in (("manual template", manual), ("majority", majority)):
+            valid = [v for v in scores.values() if v == v]
+            out[name] = {**scores, "mean": sum(valid) / len(valid) if valid else float("nan")}
+        return out, {"random_prompt": random_vectors}
+
+    return store.get_or_compute("reference", config, compute).metrics

@@ -78,9 +78,11 @@ def plot_multi_source(grid: pd.DataFrame, paper: dict | None = None, baseline: d
     return fig
 
 
-def plot_loss_vs_accuracy(trajectory: pd.DataFrame, split: str = "test", rho: float | None = None):
+def plot_loss_vs_accuracy(trajectory: pd.DataFrame, split: str = "test", rho: float | None = None,
+                          baseline: float | None = None):
     """Fig. 2: (left) matching loss and target P@1 along the search; (right) loss vs P@1, one point per
-    recorded step (mean over relations, coloured by step) and the per-relation points in grey."""
+    recorded step (mean over relations, coloured by step) and the per-relation points in grey.
+    ``baseline``: a reference accuracy (fraction, e.g. the majority answer) drawn as a dashed line."""
     use_style()
     mean = trajectory[trajectory.relation == "mean"].sort_values("step")
     rel = trajectory[trajectory.relation != "mean"]
@@ -93,6 +95,8 @@ def plot_loss_vs_accuracy(trajectory: pd.DataFrame, split: str = "test", rho: fl
     if "dev" in mean and split != "dev":
         twin.plot(mean.step, 100 * mean["dev"], color="C2", ls=":", label="dev P@1")
     twin.set_ylabel("target P@1 (%)", color="C1")
+    if baseline is not None:
+        twin.axhline(100 * baseline, color="grey", ls="--", lw=0.8, label="majority answer")
     chosen = trajectory.attrs.get("chosen_step")
     if chosen is not None:
         left.axvline(chosen, color="grey", ls="--", lw=0.8)
@@ -110,9 +114,10 @@ def plot_loss_vs_accuracy(trajectory: pd.DataFrame, split: str = "test", rho: fl
     return fig
 
 
-def plot_normalization(table: pd.DataFrame, paper: dict | None = None):
+def plot_normalization(table: pd.DataFrame, paper: dict | None = None, baseline: float | None = None):
     """Fig. 3: test P@1 with Eq. 6 off and on, per (source -> target) pair. ``table`` needs columns
-    ``pair``, ``normalize``, ``test`` (one row per seed); ``paper``: {pair: %} for the "on" bars."""
+    ``pair``, ``normalize``, ``test`` (one row per seed); ``paper``: {pair: %} for the "on" bars;
+    ``baseline``: a reference accuracy (fraction) drawn as a dashed line."""
     use_style()
     stats = mean_std(table, ["pair", "normalize"])
     pairs = list(dict.fromkeys(table.pair))
@@ -125,7 +130,9 @@ def plot_normalization(table: pd.DataFrame, paper: dict | None = None):
         for i, p in enumerate(pairs):
             if paper.get(p) is not None:
                 ax.plot(i + 0.2, paper[p], "kD", ms=5, label="paper (normalised)" if i == 0 else None)
-    ax.set_xticks(range(len(pairs)), pairs, fontsize=8)
+    if baseline is not None:
+        ax.axhline(100 * baseline, color="grey", ls="--", lw=0.8, label="majority answer")
+    ax.set_xticks(range(len(pairs)), [p.replace(": ", ":\n") for p in pairs], fontsize=8)
     ax.set_xlabel("source -> target")
     ax.set_ylabel("test P@1 (%)")
     ax.set_title("Normalisation (Eq. 6) on and off (paper Fig. 3)")
@@ -136,7 +143,7 @@ def plot_normalization(table: pd.DataFrame, paper: dict | None = None):
 
 def plot_sweep(sweep: pd.DataFrame, parameter: str, paper_best=None, x: str | None = None,
                xlabel: str | None = None, source_label: str = "source prompt on its own model",
-               title: str | None = None):
+               title: str | None = None, baseline: float | None = None):
     """Fig. 4: transferred test P@1 (mean ± std over seeds) against a swept parameter, beside the source
     prompts' own accuracy; ``paper_best`` marks the paper's best value with a dotted line."""
     use_style()
@@ -149,8 +156,13 @@ def plot_sweep(sweep: pd.DataFrame, parameter: str, paper_best=None, x: str | No
         ax.errorbar(stats[x], 100 * stats["mean"], yerr=100 * stats["std"], fmt=style, capsize=3, label=label)
     if paper_best is not None:
         ax.axvline(paper_best, color="grey", ls=":", label=f"paper's best ({paper_best})")
+    if baseline is not None:
+        ax.axhline(100 * baseline, color="grey", ls="--", lw=0.8, label="majority answer")
     if parameter == "n_anchors":
         ax.set_xscale("log")
+        ax.minorticks_off()
+    ticks = sorted(sweep[x].dropna().unique())
+    ax.set_xticks(ticks, [f"{t:,.0f}" if float(t).is_integer() else f"{t}" for t in ticks])
     ax.set_xlabel(xlabel or {"n_anchors": "anchor words used", "m": "prompt length m"}.get(parameter, parameter))
     ax.set_ylabel("test P@1 (%)")
     ax.set_title(title or f"Transfer accuracy against {parameter} (paper Fig. 4)")
