@@ -95,7 +95,8 @@ def test_distillation_term_is_zero_when_student_and_teacher_agree():
     assert torch.allclose(panda.distillation_loss(other, [logits, logits], "kl", weights=[1, 3]),
                           panda.distillation_loss(other, logits, "kl"), atol=1e-6)
     t = 2.0
-    manual = t ** 2 * (F.softmax(logits / t, -1) * (F.log_softmax(logits / t, -1) - F.log_softmax(other / t, -1))).sum(-1).mean()
+    p_teacher = F.softmax(logits / t, -1)
+    manual = t ** 2 * (p_teacher * (p_teacher.log() - F.log_softmax(other / t, -1))).sum(-1).mean()
     assert torch.allclose(panda.distillation_loss(other, logits, "kl", t), manual, atol=1e-5)
     with pytest.raises(ValueError, match="distillation kind"):
         panda.distillation_loss(logits, logits, "l1")
@@ -143,7 +144,8 @@ def test_distillation_pulls_the_student_towards_the_teacher(lm, tasks, sources, 
     def gap(run):
         return panda.distillation_loss(panda.teacher_logits(lm, run.vectors, facts), reference, "kl").item()
 
-    assert gap(panda.panda(lm, teacher, target, VOCAB, 1.0, cfg, store)) < gap(panda.scratch(lm, target, VOCAB, cfg, store))
+    distilled = panda.panda(lm, teacher, target, VOCAB, 1.0, cfg, store)
+    assert gap(distilled) < gap(panda.scratch(lm, target, VOCAB, cfg, store))
 
 
 def test_pot_starts_from_the_source_and_scratch_from_random(lm, tasks, sources, tmp_path):
@@ -269,3 +271,12 @@ def test_compare_methods_runs_every_method(lm, tasks, sources, tmp_path):
                                    "early fusion PANDA", "late fusion PANDA"}
     assert set(rows.query("method == 'PoT'")["source"]) == {"A"}  # the best-ranked source of B
     assert set(rows.query("method == 'late fusion PANDA'")["source"]) == {"A+C"}
+
+
+def test_gradient_pulls_vanish_for_distillation_when_student_is_teacher(lm, tasks, sources):
+    facts = panda.low_resource(tasks["B"], 8, 0, VOCAB).split("train")
+    same = panda.gradient_pulls(lm, sources["A"], sources["A"], facts, 0.8)
+    assert list(same)[0] == "cross-entropy" and same["cross-entropy"] > 0
+    assert all(v < 1e-6 * same["cross-entropy"] for k, v in same.items() if k != "cross-entropy")
+    other = panda.gradient_pulls(lm, sources["C"], sources["A"], facts, 0.8)
+    assert all(v > 0 for v in other.values())

@@ -207,6 +207,32 @@ def distillation_term(lm: MaskedLM, teachers: list[torch.Tensor], facts: list[Fa
     return extra_loss
 
 
+def gradient_pulls(lm: MaskedLM, student: torch.Tensor, teacher: torch.Tensor, facts: list[Fact],
+                   transferability: float, temperature: float = 2.0) -> dict[str, float]:
+    """How hard each term of PANDA's loss pulls on the student prompt [m, d]: the norm of its gradient on
+    ``facts`` for the cross-entropy, the KL term (alpha 1) and the authors' MSE term (0.1 * beta), each with its
+    :func:`distill_weight` for ``transferability``. (Numerically) zero for both distillation terms when
+    student == teacher."""
+    student = _check_vector(lm, student, student.shape[0], "the student prompt").to(lm.device).requires_grad_(True)
+    teacher = _check_vector(lm, teacher, student.shape[0], "the teacher prompt")
+    for p in lm.model.parameters():
+        p.requires_grad_(False)
+    from .probing import vocab_ids
+    gold = vocab_ids(lm.tokenizer, [f.object for f in facts]).to(lm.device)
+    frozen = teacher_logits(lm, teacher, facts)
+    terms = {"cross-entropy": lambda z: F.cross_entropy(z, gold)}
+    for kind in DISTILL_KINDS:
+        w = distill_weight(transferability, kind)
+        terms[f"{kind.upper()} distillation (weight {w:.3g})"] = (
+            lambda z, kind=kind, w=w: w * distillation_loss(z, frozen, kind, temperature))
+    pulls = {}
+    for name, term in terms.items():
+        logits = prompt_logits(lm, student[None], facts, torch.zeros(len(facts), dtype=torch.long))
+        (grad,) = torch.autograd.grad(term(logits), student)
+        pulls[name] = grad.norm().item()
+    return pulls
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Tuning a target prompt: scratch, PoT, PANDA, fusion
 
@@ -443,7 +469,8 @@ def task_embeddings(lm: MaskedLM, prompts: PromptSet, tasks: dict[str, Relation]
             raise ValueError("metric 'relative' needs anchors: the input embeddings [k, d] of shared words, "
                              "e.g. transfer.anchor_embeddings(lm, transfer.anchor_words(tok, tok, 2000))")
         if anchors.dim() != 2 or anchors.shape[1] != lm.width or anchors.shape[0] == 0:
-            raise PromptMismatch(f"anchors of shape {list(anchors.shape)} do not fit {lm.name}: expected [k>0, {lm.width}]")
+            raise PromptMismatch(f"anchors of shape {list(anchors.shape)} do not fit {lm.name}: "
+                                 f"expected [k>0, {lm.width}]")
         return relative_encoding(vectors, anchors.float().cpu()).flatten(1)
     rows = []
     for r, rel_id in enumerate(tqdm(ids, desc="task embeddings", disable=not progress, leave=False)):

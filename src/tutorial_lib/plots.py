@@ -151,29 +151,39 @@ def model_means(scores: pd.DataFrame, paper: pd.DataFrame | None = None,
     return fig
 
 
-def training_curves(history: pd.DataFrame) -> plt.Figure:
-    """Train loss and dev P@1 (mean over relations) per epoch, one colour per model, one line per seed.
+def training_curves(history: pd.DataFrame, steps: pd.DataFrame | None = None, smooth: int = 10) -> plt.Figure:
+    """Training loss and dev P@1 (mean over relations) of prompt tuning, one colour per model, one line per seed.
 
-    ``history``: tidy rows ``model, seed, epoch, train_loss, dev_mean``.
+    ``history``: tidy rows ``model, seed, epoch, train_loss, dev_mean`` (an ``epoch`` 0 row, e.g. the untuned
+    start's dev P@1 with ``train_loss`` NaN, is drawn on the dev panel). ``steps`` (optional): rows
+    ``model, seed, epoch_pos, loss`` with the loss of every optimizer step at fractional epoch ``epoch_pos``;
+    drawn as a running mean over ``smooth`` steps instead of the per-epoch means.
     """
     _check_columns(history, ["model", "seed", "epoch", "train_loss", "dev_mean"], "training_curves")
     use_book_style()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.2))
+    first_seed = history.groupby("model", sort=False)["seed"].first()
     for (model, seed), rows in history.groupby(["model", "seed"], sort=False):
         rows = rows.sort_values("epoch")
-        first = seed == history[history["model"] == model]["seed"].iloc[0]
-        kw = dict(color=model_color(model), marker="o", ms=3, lw=1.2, alpha=0.85,
-                  label=model if first else None)
-        left.plot(rows["epoch"], rows["train_loss"], **kw)
-        right.plot(rows["epoch"], rows["dev_mean"] * 100, **kw)
-    left.set(xlabel="epoch", ylabel="train cross-entropy (full vocabulary)", title="Training loss")
-    right.set(xlabel="epoch", ylabel="dev P@1, mean over relations (%)", title="Dev accuracy")
+        kw = dict(color=model_color(model), lw=1.2, alpha=0.85, label=model if seed == first_seed[model] else None)
+        if steps is None:
+            trained = rows[rows["epoch"] > 0]
+            left.plot(trained["epoch"], trained["train_loss"], marker="o", ms=3, **kw)
+        else:
+            _check_columns(steps, ["model", "seed", "epoch_pos", "loss"], "training_curves(steps=...)")
+            run = steps[(steps["model"] == model) & (steps["seed"] == seed)].sort_values("epoch_pos")
+            left.plot(run["epoch_pos"], run["loss"].rolling(smooth, min_periods=1).mean(), **kw)
+        right.plot(rows["epoch"], rows["dev_mean"] * 100, marker="o", ms=3, **kw)
+    loss_label = "train cross-entropy" + (f" (running mean, {smooth} steps)" if steps is not None else "")
+    left.set(xlabel="epoch", ylabel=loss_label, title="Training loss")
+    right.set(xlabel="epoch (0 = untuned start)" if (history["epoch"] == 0).any() else "epoch",
+              ylabel="dev P@1, mean over relations (%)", title="Dev accuracy")
     right.set_ylim(0, 100)
     epochs = sorted(set(history["epoch"]))
-    for ax in (left, right):
-        ax.set_xticks(epochs if len(epochs) <= 12 else epochs[::2])
+    right.set_xticks(epochs if len(epochs) <= 12 else epochs[::2])
+    left.set_xlim(left=0)
     left.legend(loc="upper right")
-    fig.suptitle("Prompt tuning, one line per model and seed", y=1.02)
+    fig.suptitle("Prompt tuning, one line per model and seed")
     fig.tight_layout()
     return fig
 

@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-METHOD_ORDER = ["scratch", "PoT", "PANDA", "PANDA (mse)", "PANDA (kl)", "early fusion PoT", "early fusion PANDA", "late fusion PANDA"]
+METHOD_ORDER = ["scratch", "PoT", "PANDA", "PANDA (mse)", "PANDA (kl)", "early fusion PoT", "early fusion PANDA",
+                "late fusion PANDA"]
 
 
 def use_style() -> None:

@@ -160,7 +160,7 @@ def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
 
     Cross-entropy at the mask over the full vocabulary; AdamW with linear warm-up then linear decay;
     after every epoch each relation keeps its vectors if its dev P@1 improved. Returns the prompts and
-    the per-epoch history (train loss, dev P@1 per relation).
+    the per-epoch history (mean train loss, the loss of every step, dev P@1 per relation).
 
     ``init_vectors`` ([R, m, d], relations in the order of ``relations``) replaces the start given by
     ``config.init`` (e.g. a prompt transferred from another task); ``extra_loss(logits, facts,
@@ -215,7 +215,8 @@ def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
             if dev[rel_id] > best_dev[rel_id] or math.isnan(dev[rel_id]):  # no dev facts: keep the latest
                 best_dev[rel_id] = dev[rel_id]
                 best.vectors[r] = current.vectors[r]
-        history.append({"epoch": epoch + 1, "train_loss": sum(losses) / len(losses), **{f"dev_{k}": v for k, v in dev.items()}})
+        history.append({"epoch": epoch + 1, "train_loss": sum(losses) / len(losses), "step_losses": losses,
+                        **{f"dev_{k}": v for k, v in dev.items()}})
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.2f}", dev=f"{dev['mean']:.3f}")
     bar.close()
     best.meta.update({"init": config.init, "epochs": config.epochs, "lr": config.lr, "width": lm.width})
