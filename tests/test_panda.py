@@ -134,18 +134,29 @@ def test_panda_with_weight_zero_equals_plain_tuning(lm, tasks, sources, tmp_path
         assert torch.equal(base.vectors, other.vectors)
 
 
-def test_distillation_pulls_the_student_towards_the_teacher(lm, tasks, sources, tmp_path):
-    target, store = tasks["B"], RunStore(tmp_path)
-    cfg = panda.PandaConfig(n_train=8, epochs=3, batch_size=4, seed=0, distill="kl", alpha=20.0)
-    teacher = panda.prompt_transfer(lm, sources["A"], target, VOCAB, cfg, store).vectors
-    facts = panda.low_resource(target, 8, 0, VOCAB).split("train")
-    reference = panda.teacher_logits(lm, teacher, facts)
-
-    def gap(run):
-        return panda.distillation_loss(panda.teacher_logits(lm, run.vectors, facts), reference, "kl").item()
-
-    distilled = panda.panda(lm, teacher, target, VOCAB, 1.0, cfg, store)
-    assert gap(distilled) < gap(panda.scratch(lm, target, VOCAB, cfg, store))
+def test_distillation_term_pulls_the_student_towards_the_teacher(bert_base, lama_dir):
+    """On a real zoo model (a tiny random one has near-flat outputs): descending the distillation term alone
+    moves a student prompt's outputs towards a teacher's."""
+    from tutorial_lib import data
+    from tutorial_lib.prompts import prompt_logits
+    for p in bert_base.model.parameters():
+        p.requires_grad_(False)
+    facts = data.load_relations(["P103"], max_facts=200)["P103"].split("train")[:16]
+    gen = torch.Generator().manual_seed(0)
+    std = bert_base.model.get_input_embeddings().weight.std().item()
+    teacher = torch.randn(5, bert_base.width, generator=gen) * std
+    student = (torch.randn(5, bert_base.width, generator=gen) * std).requires_grad_(True)
+    reference = panda.teacher_logits(bert_base, teacher, facts)
+    index = torch.zeros(len(facts), dtype=torch.long)
+    optimizer = torch.optim.Adam([student], lr=1e-2)
+    losses = []
+    for _ in range(15):
+        loss = panda.distillation_loss(prompt_logits(bert_base, student[None], facts, index), reference, "kl")
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
 
 
 def test_pot_starts_from_the_source_and_scratch_from_random(lm, tasks, sources, tmp_path):

@@ -22,8 +22,11 @@ def use_style() -> None:
         use_book_style()
 
 
-def _label(rel_id: str, labels: dict[str, str] | None) -> str:
-    return f"{rel_id}\n{labels[rel_id]}" if labels and rel_id in labels else rel_id
+def _label(rel_id: str, labels: dict[str, str] | None, width: int = 22) -> str:
+    if not labels or rel_id not in labels:
+        return rel_id
+    text = labels[rel_id]
+    return f"{rel_id} {text if len(text) <= width else text[:width - 1] + '…'}"
 
 
 def heatmap(matrix: pd.DataFrame, title: str, ax=None, labels: dict[str, str] | None = None,
@@ -32,11 +35,11 @@ def heatmap(matrix: pd.DataFrame, title: str, ax=None, labels: dict[str, str] | 
     import seaborn as sns
     use_style()
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.1 * len(matrix.columns) + 2, 0.9 * len(matrix.index) + 1.5))
+        _, ax = plt.subplots(figsize=(0.8 * len(matrix.columns) + 4, 0.6 * len(matrix.index) + 1.5))
     sns.heatmap(matrix.astype(float), annot=True, fmt=fmt, cmap=cmap, center=center, ax=ax, square=True,
                 cbar_kws={"label": cbar_label},
-                xticklabels=[_label(c, labels) for c in matrix.columns],
-                yticklabels=[_label(r, labels) for r in matrix.index])
+                xticklabels=list(matrix.columns), yticklabels=[_label(r, labels) for r in matrix.index])
+    ax.tick_params(axis="x", labelrotation=0)
     ax.set_xlabel("target task")
     ax.set_ylabel("source task")
     ax.set_title(title)
