@@ -158,5 +158,6 @@ def test_figures_have_labelled_axes(world, store):
                 continue
             siblings = ax.get_shared_x_axes().get_siblings(ax)  # a twin axis shares its x label
             assert ax.get_ylabel() and any(a.get_xlabel() for a in siblings)
+    assert pa.pct(0.5, float("nan")) == "50.0 ± 0.0" and pa.pct(float("nan")) == "-"  # one seed: std undefined
     summary = pa.mean_std(grid, ["sources", "target"])
     assert {"mean", "std", "n"} <= set(summary.columns) and (summary.n == 2).all()

@@ -18,7 +18,7 @@ from tutorial_lib.results import RunStore
 torch.set_num_threads(1)
 
 VOCAB = list(FACTS)
-CONFIG = panda.PandaConfig(n_train=8, epochs=2, batch_size=4, seed=0)
+CONFIG = panda.PandaConfig(n_train=8, epochs=2, batch_size=4, seed=0, min_steps=0)
 
 
 def relation(rel_id: str, objects: list[str], n: int = 40) -> Relation:
@@ -116,7 +116,7 @@ def test_tune_prompts_defaults_are_unchanged_by_the_new_arguments(lm, tasks):
     plain, _ = tune_prompts(lm, {"A": tasks["A"]}, VOCAB, config, progress=False)
     start = init_prompts(lm, [tasks["A"]], config)
     same, _ = tune_prompts(lm, {"A": tasks["A"]}, VOCAB, config, progress=False, init_vectors=start,
-                           extra_loss=lambda logits, facts, index: 0.0 * logits.sum())
+                           extra_loss=lambda logits, facts, index, vectors: 0.0 * logits.sum())
     assert torch.equal(plain.vectors, same.vectors)
     with pytest.raises(ValueError, match="init_vectors"):
         tune_prompts(lm, {"A": tasks["A"]}, VOCAB, config, progress=False, init_vectors=start[:, :2])
@@ -161,7 +161,7 @@ def test_distillation_term_pulls_the_student_towards_the_teacher(bert_base, lama
 
 def test_pot_starts_from_the_source_and_scratch_from_random(lm, tasks, sources, tmp_path):
     store = RunStore(tmp_path)
-    cfg = panda.PandaConfig(n_train=8, epochs=1, lr=1e-9, batch_size=8, seed=0)
+    cfg = panda.PandaConfig(n_train=8, epochs=1, lr=1e-9, batch_size=8, seed=0, min_steps=0)
     pot = panda.prompt_transfer(lm, sources["A"], tasks["B"], VOCAB, cfg, store)
     assert torch.allclose(pot.vectors, sources["A"], atol=1e-5)
     base = panda.scratch(lm, tasks["B"], VOCAB, cfg, store)
@@ -210,7 +210,7 @@ def test_rank_correlation_over_off_diagonal_pairs():
 
 
 def test_gain_tables_from_a_tiny_grid(lm, tasks, sources, tmp_path):
-    cfg = panda.PandaConfig(n_train=4, epochs=1, batch_size=4)
+    cfg = panda.PandaConfig(n_train=4, epochs=1, batch_size=4, min_steps=0)
     two = {k: tasks[k] for k in ("A", "B")}
     rows = panda.transfer_gains(lm, sources, two, VOCAB, [4], [0], cfg, RunStore(tmp_path), progress=False)
     assert len(rows) == 2 and set(rows["source"]) == {"A", "B"}
@@ -239,6 +239,10 @@ def test_bad_inputs_give_clear_errors(lm, tasks, sources):
         panda.PandaConfig(distill="l2")
     with pytest.raises(ValueError, match="n_train"):
         panda.PandaConfig(n_train=0)
+    with pytest.raises(ValueError, match="min_steps"):
+        panda.PandaConfig(min_steps=-1)
+    with pytest.raises(ValueError, match="distill_on"):
+        panda.PandaConfig(distill_on="test")
     with pytest.raises(KeyError, match="unknown target"):
         panda.compare_methods(lm, sources, tasks, "Z", None, VOCAB, [4], [0])
     with pytest.raises(ValueError, match="distillation kind"):
@@ -273,12 +277,13 @@ def test_activation_metric_on_the_zoo_model(bert_base, lama_dir):
 
 def test_compare_methods_runs_every_method(lm, tasks, sources, tmp_path):
     import pandas as pd
-    cfg = panda.PandaConfig(n_train=4, epochs=1, batch_size=4)
+    cfg = panda.PandaConfig(n_train=4, epochs=1, batch_size=4, min_steps=0)
     scores = pd.DataFrame([[1, .9, .1], [.9, 1, .2], [.1, .2, 1]], index=list(tasks), columns=list(tasks))
     rows = panda.compare_methods(lm, sources, tasks, "B", scores, VOCAB, [4], [0, 1], cfg, k_fusion=2,
-                                 also_distill=("kl",), store=RunStore(tmp_path), progress=False)
-    assert len(rows) == 2 * 7
-    assert set(rows["method"]) == {"scratch", "PoT", "PANDA", "PANDA (kl)", "early fusion PoT",
+                                 also_distill=("kl",), also_unlabelled=True, store=RunStore(tmp_path),
+                                 progress=False)
+    assert len(rows) == 2 * 8
+    assert set(rows["method"]) == {"scratch", "PoT", "PANDA", "PANDA (kl)", "PANDA + unlabelled", "early fusion PoT",
                                    "early fusion PANDA", "late fusion PANDA"}
     assert set(rows.query("method == 'PoT'")["source"]) == {"A"}  # the best-ranked source of B
     assert set(rows.query("method == 'late fusion PANDA'")["source"]) == {"A+C"}
@@ -291,3 +296,35 @@ def test_gradient_pulls_vanish_for_distillation_when_student_is_teacher(lm, task
     assert all(v < 1e-6 * same["cross-entropy"] for k, v in same.items() if k != "cross-entropy")
     other = panda.gradient_pulls(lm, sources["C"], sources["A"], facts, 0.8)
     assert all(v > 0 for v in other.values())
+
+
+def test_min_steps_raises_the_epochs_of_small_training_sets():
+    cfg = panda.PandaConfig(n_train=8, epochs=10, batch_size=16, min_steps=100)
+    assert cfg.tune_config().epochs == 100  # 8 facts: one step per epoch
+    assert cfg.tune_config().eval_every == 10  # dev checked `epochs` times, as without the raise
+    assert cfg.tune_config(64).epochs == 25  # 4 steps per epoch
+    assert cfg.tune_config(2000).epochs == 10  # enough steps already: the configured epochs
+    assert panda.PandaConfig(n_train=8, epochs=10, min_steps=0).tune_config().epochs == 10
+
+
+def test_distillation_on_unlabelled_inputs_adds_hidden_facts_only(lm, tasks, sources):
+    labelled = panda.low_resource(tasks["B"], 4, 0, VOCAB).split("train")
+    hidden = [f for f in tasks["B"].split("train") if f not in labelled]
+    teacher, index = sources["A"], torch.zeros(len(labelled), dtype=torch.long)
+    plain = panda.distillation_term(lm, [teacher], labelled, 1.0, "kl")
+    semi = panda.distillation_term(lm, [teacher], labelled, 1.0, "kl", unlabelled=list(labelled) + hidden)
+    at_teacher = panda.teacher_logits(lm, teacher, labelled)
+    assert semi(at_teacher, labelled, index, teacher[None]).abs() < 1e-5  # zero wherever student == teacher
+    student = sources["C"][None].clone().requires_grad_(True)
+    logits = panda.teacher_logits(lm, sources["C"], labelled)  # the batch's logits, detached from `student`
+    assert not plain(logits, labelled, index, student).requires_grad  # labelled only: the batch's logits
+    (grad,) = torch.autograd.grad(semi(logits, labelled, index, student), student)
+    assert grad.abs().sum() > 0  # the hidden inputs are read with the prompt being tuned
+
+
+def test_panda_on_unlabelled_inputs_is_a_separate_run(lm, tasks, sources, tmp_path):
+    store = RunStore(tmp_path)
+    labelled = panda.panda(lm, sources["A"], tasks["B"], VOCAB, 0.9, CONFIG, store)
+    semi = panda.panda(lm, sources["A"], tasks["B"], VOCAB, 0.9,
+                       panda.PandaConfig(**{**CONFIG.__dict__, "distill_on": "unlabelled"}), store)
+    assert not torch.equal(labelled.vectors, semi.vectors)

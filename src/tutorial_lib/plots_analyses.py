@@ -33,9 +33,11 @@ def mean_std(table: pd.DataFrame, by, value: str = "test") -> pd.DataFrame:
 
 
 def pct(mean: float, std: float | None = None, digits: int = 1) -> str:
-    """``12.3 ± 1.0`` (percent) from fractions; ``-`` for a missing number."""
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+    """``12.3 ± 1.0`` (percent) from fractions; ``-`` for a missing mean, ± 0.0 for an undefined std (one seed)."""
+    if mean is None or math.isnan(float(mean)):
         return "-"
+    if std is not None and math.isnan(float(std)):
+        std = 0.0
     text = f"{100 * mean:.{digits}f}"
     return text if std is None else f"{text} ± {100 * std:.{digits}f}"
 
@@ -51,7 +53,7 @@ def plot_multi_source(grid: pd.DataFrame, paper: dict | None = None, baseline: d
     targets = list(dict.fromkeys(grid.target))
     sets = list(dict.fromkeys(grid.sources))
     width = 0.8 / len(sets)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(targets) + 2), 3.8))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(targets) + 1.5) + 2.5, 3.8))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for j, src in enumerate(sets):
         for i, tgt in enumerate(targets):
@@ -73,7 +75,7 @@ def plot_multi_source(grid: pd.DataFrame, paper: dict | None = None, baseline: d
     ax.set_xlabel("target model (hatched: target is one of the sources)")
     ax.set_ylabel("test P@1 (%)")
     ax.set_title("Single vs multi-source relative transfer (± std over seeds)")
-    ax.legend(fontsize=8, ncol=2, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
