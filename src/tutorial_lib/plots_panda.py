@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-METHOD_ORDER = ["scratch", "PoT", "PANDA", "PANDA (mse)", "PANDA (kl)", "early fusion PoT", "early fusion PANDA",
+METHOD_ORDER = ["scratch", "PoT", "PANDA", "PANDA (mse)", "PANDA (kl)", "PANDA + unlabelled", "early fusion PoT",
+                "early fusion PANDA",
                 "late fusion PANDA"]
 
 
@@ -78,7 +79,7 @@ def method_bars(results: pd.DataFrame, title: str, paper_gain: float | None = No
     fig, ax = plt.subplots(figsize=(2.2 + 1.6 * data["n_train"].nunique() * len(order) / 3, 3.8))
     sns.barplot(data=data, x="n_train", y="p_at_1", hue="method", hue_order=order, errorbar="sd", capsize=0.1,
                 ax=ax, alpha=0.85)
-    sns.stripplot(data=data, x="n_train", y="p_at_1", hue="method", hue_order=order, dodge=True, color="black",
+    sns.stripplot(data=data, x="n_train", y="p_at_1", hue="method", hue_order=order, dodge=True, palette="dark:black",
                   size=3, ax=ax, legend=False)
     ax.set_xlabel("target training facts (n_train; actual number used may be smaller)")
     ax.set_ylabel("test P@1 on the target (%)")
