@@ -15,7 +15,8 @@ Steps
    which scripts/vendor_js.sh creates when missing) is copied beside the executed notebooks.
 3. ``jupyter-book build _build/executed --all -W -n --keep-going``; the HTML lands in _build/html
    (open _build/html/index.html).
-4. A table of wall time and peak kernel RSS per notebook (plus totals) is printed and written to
+4. A table of wall time, the kernel's CPU time, the highest 1-minute load average seen (well above 2 on 2 cores:
+   other work shared the machine) and peak kernel RSS per notebook (plus totals) is printed and written to
    _build/budget.json; each kernel's own stdout/stderr goes to _build/logs/<notebook>.log. The budget
    (issue): each notebook <= 180 s and <= 4 GiB with params/cpu.yaml on 2 cores, the whole book <= 15 min.
    ``--check-budget`` turns an overrun into a failure.
@@ -103,8 +104,9 @@ def _execute_child(conn, src: str, dst: str, params: dict, cwd: str, cell_timeou
         result = {"status": "FAILED", "error": f"{type(exc).__name__}: {exc}",
                   "traceback": traceback.format_exc(limit=6)}
     # ru_maxrss of reaped children (the kernel and anything it spawned) in KiB on Linux, bytes on macOS
-    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result["peak_rss_mb"] = maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["peak_rss_mb"] = usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime  # the kernel's CPU time: less noisy than wall on a busy machine
     conn.send(result)
     conn.close()
 
@@ -118,7 +120,7 @@ def execute(src: Path, dst: Path, params: dict, cell_timeout, log: Path) -> dict
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_execute_child,
                        args=(send, str(src), str(dst), params, str(src.parent), cell_timeout, str(log)))
-    t0 = time.perf_counter()
+    t0, load0 = time.perf_counter(), os.getloadavg()[0]
     proc.start()
     send.close()
     try:
@@ -132,6 +134,7 @@ def execute(src: Path, dst: Path, params: dict, cell_timeout, log: Path) -> dict
         raise
     proc.join()
     result["wall_s"] = time.perf_counter() - t0
+    result["load"] = max(load0, os.getloadavg()[0])  # above the core count: other work shared the machine
     if proc.exitcode not in (0, None) and result["status"] == "ok":
         result.update(status="FAILED", error=f"executor exit code {proc.exitcode}")
     return result
@@ -273,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build_book: running {name} ...", flush=True)
         log = LOGS / f"{name}.log"
         result = execute(src, dst, params, args.cell_timeout, log)
-        row = {"notebook": name, **{k: result.get(k) for k in ("status", "wall_s", "peak_rss_mb", "error")}}
+        row = {"notebook": name, **{k: result.get(k) for k in ("status", "wall_s", "cpu_s", "load", "peak_rss_mb",
+                                                                "error")}}
         rows.append(row)
         print(f"build_book:   {row['status']} in {row['wall_s']:.1f} s, peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
         if result["status"] != "ok":
@@ -305,14 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     failed = [r["notebook"] for r in rows if r["status"] == "FAILED"]
 
     width = max([len(r["notebook"]) for r in rows] + [len("TOTAL")])
-    lines = [f"{'notebook':<{width}}  {'status':<7}  {'wall s':>8}  {'peak RSS MB':>11}  budget",
-             "-" * (width + 44)]
+    lines = [f"{'notebook':<{width}}  {'status':<7}  {'wall s':>8}  {'CPU s':>8}  {'load':>5}  {'peak RSS MB':>11}  budget",
+             "-" * (width + 60)]
     for r in rows:
         flag = "" if r["status"] == "skipped" else ("OVER: " + "+".join(r["over_budget"]) if r["over_budget"] else "ok")
-        lines.append(f"{r['notebook']:<{width}}  {r['status']:<7}  {r['wall_s']:>8.1f}  {r['peak_rss_mb']:>11.0f}  {flag}")
-    lines.append("-" * (width + 44))
+        lines.append(f"{r['notebook']:<{width}}  {r['status']:<7}  {r['wall_s']:>8.1f}  {r.get('cpu_s') or 0:>8.1f}  "
+                     f"{r.get('load') or 0:>5.1f}  {r['peak_rss_mb']:>11.0f}  {flag}")
+    lines.append("-" * (width + 60))
     peak = max([r["peak_rss_mb"] for r in ran] or [0.0])
-    lines.append(f"{'execution':<{width}}  {'':<7}  {exec_total:>8.1f}  {peak:>11.0f}")
+    cpu_total = sum(r.get("cpu_s") or 0 for r in ran)
+    lines.append(f"{'execution':<{width}}  {'':<7}  {exec_total:>8.1f}  {cpu_total:>8.1f}  {'':>5}  {peak:>11.0f}")
     if build_rc is not None:
         lines.append(f"{'html build':<{width}}  {'ok' if build_rc == 0 else 'FAILED':<7}  {build_s:>8.1f}")
     lines.append(f"{'TOTAL':<{width}}  {'':<7}  {total:>8.1f}  {'':>11}  "

@@ -107,6 +107,19 @@ def test_direct_transfer_between_same_width_zoo_models(tmp_path, lama_dir):
     assert 0 <= scores["P36"] <= 1 and scores["mean"] == scores["P36"]
 
 
+def test_projector_seeds_store_what_transfer_scores_would_compute(world, tmp_path):
+    batched, single = RunStore(tmp_path / "batched"), RunStore(tmp_path / "single")
+    experiments.projector_seeds(world, "tiny-a", "tiny-b", [0, 1], store=batched, n_anchors=30, **FAST)
+    for seed in (0, 1):
+        loaded, vectors = experiments.transfer_scores(world, "projector", ["tiny-a"], "tiny-b", seed, store=batched,
+                                                      progress=False, n_anchors=30, **FAST)
+        alone, vectors_alone = experiments.transfer_scores(world, "projector", ["tiny-a"], "tiny-b", seed,
+                                                           store=single, progress=False, n_anchors=30, **FAST)
+        assert torch.allclose(vectors, vectors_alone, atol=1e-4)
+    with pytest.raises(ValueError, match="only n_anchors"):
+        experiments.projector_seeds(world, "tiny-a", "tiny-b", [0, 1], store=batched, hidden=8)
+
+
 # ---------------------------------------------------------------- options and references
 
 def test_method_options_are_what_each_method_takes():

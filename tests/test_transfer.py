@@ -13,6 +13,7 @@ from tutorial_lib.data import Fact, Relation
 from tutorial_lib.transfer import (AnchorError, FewAnchorsWarning, WidthMismatch, anchor_embeddings, anchor_words,
                                    direct_transfer, discretize_transfer, embedding_stats, fact_words,
                                    matching_loss, normalize_to_target, projector_transfer, relative_encoding,
+                                   train_projectors,
                                    relative_transfer, shared_words, topk_mask, transfer)
 from tutorial_lib.zoo import MaskedLM
 
@@ -229,6 +230,19 @@ def test_projector_lowers_training_mse_and_maps_prompts(space, rotated):
     _, picked = projector_transfer(prompts, emb[:200], target[:200], hidden=64, epochs=3,
                                    select_epoch=lambda p: next(scores))
     assert picked["chosen_epoch"] == 2
+
+
+def test_projectors_trained_together_equal_projectors_trained_alone(space, rotated):
+    emb, _, prompts = space
+    _, target, _ = rotated
+    together, losses = train_projectors(emb[:200], target[:200], [0, 1], hidden=32, epochs=3)
+    for seed, projector, curve in zip([0, 1], together, losses):
+        alone, history = projector_transfer(prompts, emb[:200], target[:200], hidden=32, epochs=3, seed=seed)
+        with torch.no_grad():
+            assert torch.allclose(projector(prompts), alone, atol=1e-4)
+        assert curve == pytest.approx(history["loss"], rel=1e-4)
+    with torch.no_grad():
+        assert not torch.allclose(together[0](prompts), together[1](prompts))  # the seeds differ
 
 
 # ---------------------------------------------------------------- anchors

@@ -46,6 +46,20 @@ def source_prompts(world: World, model: str, seed: int, m: int = 5, epochs: int 
                         store=store, progress=progress)
 
 
+def _transfer_config(world: World, method: str, sources: list[str], target: str, seed: int, m: int, epochs: int,
+                     options: dict) -> dict:
+    return {"method": method, "sources": list(sources), "target": target, "seed": seed,
+            "relations": list(world.relations), "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)),
+            "vocab_size": len(world.vocab), "options": options}
+
+
+def _scored(world: World, target: str, prompts: torch.Tensor, m: int):
+    """A transfer record's content: test P@1 of target prompts [R, m, d_t], and the prompts."""
+    target_prompts = PromptSet(target, list(world.relations), prompts.detach().cpu(), {"m": m})
+    return {"test": evaluate(world.models[target], target_prompts, world.relations, world.vocab)}, \
+        {"vectors": target_prompts.vectors}
+
+
 def transfer_scores(world: World, method: str, sources: list[str], target: str, seed: int, m: int = 5,
                     epochs: int = 10, store: RunStore | None = None, progress: bool = True,
                     **options) -> tuple[dict, torch.Tensor]:
@@ -59,20 +73,41 @@ def transfer_scores(world: World, method: str, sources: list[str], target: str, 
 
     store = store if store is not None else RunStore()
     prompts = [source_prompts(world, s, seed, m, epochs, store, progress)[0] for s in sources]
-    config = {"method": method, "sources": list(sources), "target": target, "seed": seed,
-              "relations": list(world.relations), "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)),
-              "vocab_size": len(world.vocab), "options": options}
 
     def compute():
         seeded = {"seed": seed} if method in ("projector", "relative") else {}
         result = transfer(method, [world.models[s] for s in sources], [p.vectors for p in prompts],
                           world.models[target], **seeded, **options)
-        target_prompts = PromptSet(target, list(world.relations), result.prompts.detach().cpu(), {"m": m})
-        scores = evaluate(world.models[target], target_prompts, world.relations, world.vocab)
-        return {"test": scores}, {"vectors": target_prompts.vectors}
+        return _scored(world, target, result.prompts, m)
 
-    record = store.get_or_compute("transfer", config, compute)
+    record = store.get_or_compute("transfer", _transfer_config(world, method, sources, target, seed, m, epochs,
+                                                               options), compute)
     return record.metrics["test"], record.tensors["vectors"]
+
+
+def projector_seeds(world: World, source: str, target: str, seeds, m: int = 5, epochs: int = 10,
+                    store: RunStore | None = None, **options) -> None:
+    """Store the projector transfers of several seeds (the records :func:`transfer_scores` reads with the
+    same ``options``, at most ``n_anchors``), training their projectors together in one batched pass
+    (:func:`transfer.train_projectors`: the same projectors, about S times faster). Seeds already in the
+    store are skipped."""
+    from .transfer import anchor_pairs, train_projectors
+
+    if set(options) - {"n_anchors"}:
+        raise ValueError(f"batched projectors take only n_anchors, got {sorted(options)}")
+    store = store if store is not None else RunStore()
+    configs = {seed: _transfer_config(world, "projector", [source], target, seed, m, epochs, options) for seed in seeds}
+    missing = [seed for seed, config in configs.items() if store.load("transfer", config) is None]
+    if len(missing) < 2:
+        return  # nothing to batch: transfer_scores computes a single seed on its own
+    _, (source_anchors,), target_anchors = anchor_pairs(world.models[source], world.models[target],
+                                                        options.get("n_anchors"))
+    projectors, _ = train_projectors(source_anchors, target_anchors, missing)
+    for seed, projector in zip(missing, projectors):
+        prompts = source_prompts(world, source, seed, m, epochs, store, progress=False)[0].vectors
+        with torch.no_grad():
+            mapped = projector(prompts.float())
+        store.get_or_compute("transfer", configs[seed], lambda mapped=mapped: _scored(world, target, mapped, m))
 
 
 # ---------------------------------------------------------------- units of the analyses (chapters 5 and 6)
@@ -98,6 +133,10 @@ def transfer_grid(world: World, method: str, source_sets, targets, seeds, m: int
     empty = [s for s in source_sets if not s]
     if empty:
         raise ValueError("every source set needs at least one model")
+    if method == "projector" and set(options) <= {"n_anchors"} and len(seeds) > 1:  # all seeds at once
+        pairs = [(s[0], t) for s in source_sets for t in targets if len(s) == 1]
+        for source, target in tqdm(pairs, desc="projectors (seeds together)", disable=not progress):
+            projector_seeds(world, source, target, seeds, m, epochs, store, **options)
     jobs = [(s, t, seed) for s in source_sets for t in targets for seed in seeds]
     rows = []
     for sources, target, seed in tqdm(jobs, desc=f"{method} transfers", disable=not progress):

@@ -21,17 +21,18 @@ from .anchors import (AnchorError, FewAnchorsWarning, anchor_embeddings, anchor_
                       shared_words, single_token_ids)
 from .direct import WidthMismatch, direct_transfer
 from .discretize import discretize_transfer, nearest_words
-from .projector import Projector, projector_transfer
+from .projector import Projector, projector_transfer, train_projectors
 from .relative import (embedding_stats, init_prompts, matching_loss, normalize_to_target, relative_encoding,
                        relative_transfer, topk_mask)
 
 METHODS = ("direct", "discretize", "projector", "relative")
 
 __all__ = ["METHODS", "AnchorError", "FewAnchorsWarning", "Projector", "TransferResult", "WidthMismatch",
-           "anchor_embeddings", "anchor_words", "direct_transfer", "discretize_transfer", "embedding_stats",
+           "anchor_embeddings", "anchor_pairs", "anchor_words", "direct_transfer", "discretize_transfer",
+           "embedding_stats",
            "fact_words", "init_prompts", "lama_fact_words", "matching_loss", "nearest_words",
            "normalize_to_target", "projector_transfer", "relative_encoding", "relative_transfer",
-           "shared_words", "single_token_ids", "topk_mask", "transfer"]
+           "shared_words", "single_token_ids", "topk_mask", "train_projectors", "transfer"]
 
 
 @dataclass
@@ -70,6 +71,16 @@ def _check_sources(source_lms, source_prompts) -> None:
                                 f"(expected [R, m, {lm.width}])")
 
 
+def anchor_pairs(source_lms, target_lm, n_anchors: int | None = None, exclude=None, words: list[str] | None = None,
+                 lama_dir=None) -> tuple[list[str], list[torch.Tensor], torch.Tensor]:
+    """The anchor words of a transfer (see :func:`transfer`) and their embeddings: ``(words, [k, d_s] per
+    source, [k, d_t])``."""
+    exclude = lama_fact_words(lama_dir) if exclude is None else exclude
+    sources = list(source_lms) if isinstance(source_lms, (list, tuple)) else [source_lms]
+    chosen = anchor_words([lm.tokenizer for lm in sources], target_lm.tokenizer, n_anchors, exclude, words, lama_dir)
+    return chosen, [anchor_embeddings(lm, chosen) for lm in sources], anchor_embeddings(target_lm, chosen)
+
+
 def transfer(method: str, source_lms, source_prompts, target_lm, *, n_anchors: int | None = None,
              exclude=None, words: list[str] | None = None, lama_dir=None, device=None,
              **options) -> TransferResult:
@@ -100,10 +111,8 @@ def transfer(method: str, source_lms, source_prompts, target_lm, *, n_anchors: i
         out, chosen = discretize_transfer(prompts[0], anchor_embeddings(sources[0], candidates),
                                           anchor_embeddings(target_lm, candidates), candidates)
         return TransferResult(out, method, words=chosen)
-    exclude = lama_fact_words(lama_dir) if exclude is None else exclude
-    chosen_anchors = anchor_words(tokenizers, target_lm.tokenizer, n_anchors, exclude, words, lama_dir)
-    source_anchors = [anchor_embeddings(lm, chosen_anchors) for lm in sources]
-    target_anchors = anchor_embeddings(target_lm, chosen_anchors)
+    chosen_anchors, source_anchors, target_anchors = anchor_pairs(sources, target_lm, n_anchors, exclude, words,
+                                                                  lama_dir)
     if method == "projector":
         out, history = projector_transfer(prompts[0], source_anchors[0], target_anchors, **options)
         return TransferResult(out, method, history, anchors=chosen_anchors)
