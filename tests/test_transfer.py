@@ -13,8 +13,8 @@ from tutorial_lib.data import Fact, Relation
 from tutorial_lib.transfer import (AnchorError, FewAnchorsWarning, WidthMismatch, anchor_embeddings, anchor_words,
                                    direct_transfer, discretize_transfer, embedding_stats, fact_words,
                                    matching_loss, normalize_to_target, projector_transfer, relative_encoding,
-                                   train_projectors,
-                                   relative_transfer, shared_words, topk_mask, transfer)
+                                   relative_transfer, shared_geometry, shared_words, topk_mask, train_projectors,
+                                   transfer, word_translation)
 from tutorial_lib.zoo import MaskedLM
 
 torch.set_num_threads(1)
@@ -243,6 +243,25 @@ def test_projectors_trained_together_equal_projectors_trained_alone(space, rotat
         assert curve == pytest.approx(history["loss"], rel=1e-4)
     with torch.no_grad():
         assert not torch.allclose(together[0](prompts), together[1](prompts))  # the seeds differ
+
+
+def test_word_translation_is_perfect_for_a_rotated_copy_and_chance_for_unrelated_spaces(space, rotated):
+    emb, _, _ = space
+    _, target, _ = rotated
+    assert word_translation(emb[:64], target[:64], emb[64:], target[64:]) == 1.0  # Eq. 3 is rotation invariant
+    unrelated = torch.randn(300, 16, generator=gen(7))
+    assert word_translation(emb[:64], unrelated[:64], emb[64:], unrelated[64:]) < 0.05  # chance is 1/236
+    with pytest.raises(ValueError, match="same words"):
+        word_translation(emb[:64], target[:60], emb[64:], target[64:])
+
+
+def test_shared_geometry_of_a_model_with_itself(lms):
+    a, _ = lms
+    words = [w for w in COMMON if w.isalpha()]
+    found = shared_geometry(a, a, words=words, exclude=())
+    assert found["p_at_1"] == 1.0 and found["probes"] >= 2 and found["chance"] == 1 / found["probes"]
+    with pytest.raises(ValueError, match="probe_every"):
+        shared_geometry(a, a, probe_every=1, words=words, exclude=())
 
 
 # ---------------------------------------------------------------- anchors

@@ -23,7 +23,7 @@ from .direct import WidthMismatch, direct_transfer
 from .discretize import discretize_transfer, nearest_words
 from .projector import Projector, projector_transfer, train_projectors
 from .relative import (embedding_stats, init_prompts, matching_loss, normalize_to_target, relative_encoding,
-                       relative_transfer, topk_mask)
+                       relative_transfer, topk_mask, word_translation)
 
 METHODS = ("direct", "discretize", "projector", "relative")
 
@@ -32,7 +32,8 @@ __all__ = ["METHODS", "AnchorError", "FewAnchorsWarning", "Projector", "Transfer
            "embedding_stats",
            "fact_words", "init_prompts", "lama_fact_words", "matching_loss", "nearest_words",
            "normalize_to_target", "projector_transfer", "relative_encoding", "relative_transfer",
-           "shared_words", "single_token_ids", "topk_mask", "train_projectors", "transfer"]
+           "shared_words", "single_token_ids", "topk_mask", "train_projectors", "transfer",
+           "shared_geometry", "word_translation"]
 
 
 @dataclass
@@ -79,6 +80,29 @@ def anchor_pairs(source_lms, target_lm, n_anchors: int | None = None, exclude=No
     sources = list(source_lms) if isinstance(source_lms, (list, tuple)) else [source_lms]
     chosen = anchor_words([lm.tokenizer for lm in sources], target_lm.tokenizer, n_anchors, exclude, words, lama_dir)
     return chosen, [anchor_embeddings(lm, chosen) for lm in sources], anchor_embeddings(target_lm, chosen)
+
+
+def shared_geometry(source_lm, target_lm, n_anchors: int | None = None, probe_every: int = 4, exclude=None,
+                    words: list[str] | None = None, lama_dir=None) -> dict:
+    """:func:`word_translation` between two models on their shared words: every ``probe_every``-th shared
+    word (by frequency) is a probe, the others (at most ``n_anchors``) are the anchors. Returns
+    ``{"p_at_1", "chance", "probes", "anchors", "relative_cosine"}``, the last being the mean cosine between the
+    source relative encodings of different probe words (near 1: every word looks the same through the
+    anchors, as in a strongly anisotropic embedding space)."""
+    if probe_every < 2:
+        raise ValueError(f"probe_every must be >= 2 (some shared words must stay anchors), got {probe_every}")
+    shared, _, _ = anchor_pairs(source_lm, target_lm, None, exclude, words, lama_dir)
+    probes = shared[::probe_every]
+    anchors = [w for w in shared if w not in set(probes)][:n_anchors]
+    if len(probes) < 2 or not anchors:
+        raise AnchorError(f"too few shared words ({len(shared)}) to split into anchors and probes")
+    s_anchors, s_probes = anchor_embeddings(source_lm, anchors), anchor_embeddings(source_lm, probes)
+    encodings = torch.nn.functional.normalize(relative_encoding(s_probes, s_anchors), dim=-1)
+    off_diagonal = (encodings @ encodings.T).fill_diagonal_(float("nan"))
+    return {"p_at_1": word_translation(s_anchors, anchor_embeddings(target_lm, anchors), s_probes,
+                                       anchor_embeddings(target_lm, probes)),
+            "chance": 1 / len(probes), "probes": len(probes), "anchors": len(anchors),
+            "relative_cosine": off_diagonal.nanmean().item()}
 
 
 def transfer(method: str, source_lms, source_prompts, target_lm, *, n_anchors: int | None = None,

@@ -20,6 +20,20 @@ def relative_encoding(vectors: torch.Tensor, anchors: torch.Tensor) -> torch.Ten
     return F.normalize(vectors, dim=-1) @ F.normalize(anchors, dim=-1).T
 
 
+def word_translation(source_anchors: torch.Tensor, target_anchors: torch.Tensor, source_words: torch.Tensor,
+                     target_words: torch.Tensor) -> float:
+    """How much word geometry two models share, seen through Eq. 3: the share of probe words (rows i of
+    ``source_words`` [n, d_s] and ``target_words`` [n, d_t], the same words, none of them anchors) whose
+    relative encoding in the source is closest (cosine) to its own relative encoding in the target among all
+    n probe words. 1.0 for a model and a rotated, rescaled copy of itself; 1/n (chance) when nothing is shared.
+    Relative transfer assumes this is high."""
+    if source_words.shape[0] != target_words.shape[0] or source_anchors.shape[0] != target_anchors.shape[0]:
+        raise ValueError("source and target rows must be the same words (probe words and anchors alike)")
+    sims = (F.normalize(relative_encoding(source_words.float(), source_anchors.float()), dim=-1)
+            @ F.normalize(relative_encoding(target_words.float(), target_anchors.float()), dim=-1).T)
+    return (sims.argmax(1) == torch.arange(len(sims))).float().mean().item()
+
+
 def topk_mask(rel: torch.Tensor, k: int | None) -> torch.Tensor:
     """Boolean mask [..., k_anchors] of the ``k`` largest entries of each source encoding (authors' code:
     the other entries are zeroed, and the same mask is applied to the target encoding). ``None``: keep all."""
