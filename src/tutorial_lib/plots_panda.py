@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 
 METHOD_ORDER = ["scratch", "PoT", "PANDA", "PANDA (mse)", "PANDA (kl)", "PANDA + unlabelled", "early fusion PoT",
-                "early fusion PANDA",
-                "late fusion PANDA"]
+                "early fusion PANDA", "late fusion PANDA"]
 
 
 def use_style() -> None:

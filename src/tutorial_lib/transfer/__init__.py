@@ -91,16 +91,15 @@ def shared_geometry(source_lm, target_lm, n_anchors: int | None = None, probe_ev
     anchors, as in a strongly anisotropic embedding space)."""
     if probe_every < 2:
         raise ValueError(f"probe_every must be >= 2 (some shared words must stay anchors), got {probe_every}")
-    shared, _, _ = anchor_pairs(source_lm, target_lm, None, exclude, words, lama_dir)
-    probes = shared[::probe_every]
-    anchors = [w for w in shared if w not in set(probes)][:n_anchors]
-    if len(probes) < 2 or not anchors:
+    shared, (source_all,), target_all = anchor_pairs(source_lm, target_lm, None, exclude, words, lama_dir)
+    probes = torch.arange(0, len(shared), probe_every)
+    anchors = torch.tensor([i for i in range(len(shared)) if i % probe_every], dtype=torch.long)[:n_anchors]
+    if len(probes) < 2 or not len(anchors):
         raise AnchorError(f"too few shared words ({len(shared)}) to split into anchors and probes")
-    s_anchors, s_probes = anchor_embeddings(source_lm, anchors), anchor_embeddings(source_lm, probes)
-    encodings = torch.nn.functional.normalize(relative_encoding(s_probes, s_anchors), dim=-1)
+    encodings = torch.nn.functional.normalize(relative_encoding(source_all[probes], source_all[anchors]), dim=-1)
     off_diagonal = (encodings @ encodings.T).fill_diagonal_(float("nan"))
-    return {"p_at_1": word_translation(s_anchors, anchor_embeddings(target_lm, anchors), s_probes,
-                                       anchor_embeddings(target_lm, probes)),
+    return {"p_at_1": word_translation(source_all[anchors], target_all[anchors], source_all[probes],
+                                       target_all[probes]),
             "chance": 1 / len(probes), "probes": len(probes), "anchors": len(anchors),
             "relative_cosine": off_diagonal.nanmean().item()}
 
