@@ -54,6 +54,18 @@ def test_unknown_relation_and_bad_cap(lama_dir):
         data.load_relations(["P19"])["P19"].split("validation")
 
 
+def test_cap_split_keeps_a_fixed_sample_of_one_split(lama_dir):
+    rel = data.load_relations(["P19"], lama_dir, max_facts=200)["P19"]
+    capped = data.cap_split(rel, "test", 10)
+    assert len(capped.split("test")) == 10 and {f.uuid for f in capped.split("test")} <= {f.uuid for f in rel.split("test")}
+    assert capped.split("train") == rel.split("train") and capped.split("dev") == rel.split("dev")
+    assert data.cap_split(rel, "test", 10) == capped and data.cap_split(rel, "test", None) is rel
+    assert set(map(id, data.cap_split(rel, "test", 5).split("test"))) <= set(map(id, capped.split("test")))
+    assert data.cap_split(rel, "test", 10_000).facts == rel.facts
+    with pytest.raises(ValueError, match="positive integer"):
+        data.cap_split(rel, "test", 0)
+
+
 def test_missing_directory_fails_at_once_with_where_to_put_files(tmp_path, monkeypatch):
     monkeypatch.setenv("LAMA_DIR", str(tmp_path))
     with pytest.raises(data.LamaDataMissing, match="LAMA_DIR"):

@@ -182,6 +182,19 @@ def test_fusion_of_one_source_equals_single_source_transfer(lm, tasks, sources, 
     assert torch.equal(panda.fuse_prompts(source[None], [score]), source)
 
 
+def test_runs_tuned_together_equal_runs_tuned_alone(lm, tasks, sources, tmp_path):
+    teacher = sources["C"]
+    cfg, semi = CONFIG, panda.PandaConfig(**{**CONFIG.__dict__, "seed": 1, "distill_on": "unlabelled"})
+    jobs = [panda.scratch_job(tasks["B"], cfg), panda.pot_job(sources["A"], tasks["B"], semi),
+            panda.panda_job(teacher, tasks["A"], 0.8, semi),
+            panda.late_fusion_job([teacher, sources["B"]], [0.5, 0.2], tasks["C"], cfg)]
+    together = panda.tune_targets(lm, jobs, VOCAB, RunStore(tmp_path / "together"))
+    for i, (job, run) in enumerate(zip(jobs, together)):
+        alone = panda.tune_targets(lm, [job], VOCAB, RunStore(tmp_path / f"alone{i}"))[0]
+        assert torch.allclose(run.vectors, alone.vectors, atol=1e-4), job.method
+        assert (run.method, run.target, run.seed, run.weight) == (alone.method, alone.target, alone.seed, alone.weight)
+
+
 def test_fusion_weights_follow_transferability(sources):
     assert panda.fusion_weights([0.9]) == [1.0]
     assert panda.fusion_weights([0.6, 0.2, -0.5]) == pytest.approx([0.75, 0.25, 0.0])

@@ -147,6 +147,19 @@ def test_same_seed_gives_identical_prompts_and_scores(lm, rels):
     assert not torch.equal(a.vectors, c.vectors), "the seed is not threaded through tuning"
 
 
+def test_relations_with_their_own_seeds_are_tuned_as_if_alone(lm, rels):
+    config = TuneConfig(epochs=2, batch_size=8)
+    together, _ = tune_prompts(lm, rels, VOCAB, config, progress=False, seeds=[3, 4, 5])
+    for r, (rel_id, seed) in enumerate(zip(rels, [3, 4, 5])):
+        alone, _ = tune_prompts(lm, {rel_id: rels[rel_id]}, VOCAB, dataclasses.replace(config, seed=seed),
+                                progress=False)
+        assert torch.allclose(together.vectors[r], alone.vectors[0], atol=1e-4), rel_id
+    pooled, _ = tune_prompts(lm, rels, VOCAB, config, progress=False)
+    assert not torch.allclose(pooled.vectors, together.vectors, atol=1e-4), "seeds did not separate the runs"
+    with pytest.raises(ValueError, match="one seed per relation"):
+        tune_prompts(lm, rels, VOCAB, config, progress=False, seeds=[3])
+
+
 def test_tune_or_load_reuses_the_stored_run(lm, rels, tmp_path, monkeypatch):
     store = RunStore(tmp_path)
     config = TuneConfig(epochs=1, batch_size=8)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -197,6 +197,17 @@ def select_facts(facts: tuple[Fact, ...], max_facts: int | None,
     ranked = sorted(facts, key=rank)
     keep = {f.uuid for f in ranked[:max_facts]}
     return tuple(f for f in facts if f.uuid in keep)
+
+
+def cap_split(relation: Relation, split: str, n: int | None) -> Relation:
+    """``relation`` with at most ``n`` facts of ``split`` (a fixed hash-ranked sample, the same in every run;
+    None: all), the other splits untouched. A lighter test set for slow machines."""
+    if n is None:
+        return relation
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"the cap on {split} facts must be a positive integer or None, got {n!r}")
+    keep = {f.uuid for f in sorted(relation.split(split), key=lambda f: _unit_hash(f.uuid, "cap:"))[:n]}
+    return replace(relation, facts=tuple(f for f in relation.facts if f.split != split or f.uuid in keep))
 
 
 def shared_subjects(relations: dict[str, Relation] | dict[str, dict]) -> frozenset[str]:

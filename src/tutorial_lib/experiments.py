@@ -6,6 +6,8 @@ and gets them from disk when an earlier chapter (or run) computed them with the 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
+from hashlib import sha256
 
 import torch
 
@@ -24,17 +26,24 @@ class World:
     relations: dict[str, data.Relation]
     vocab: list[str]
 
+    @cached_property
+    def facts_digest(self) -> str:
+        """A hash of every fact of the world (it keys the cached units scored on them)."""
+        return sha256(" ".join(f.uuid for r in self.relations.values() for f in r.facts).encode()).hexdigest()
 
-def load_world(models: list[str], relations: list[str] | None = None, device: str = "auto") -> World:
+
+def load_world(models: list[str], relations: list[str] | None = None, device: str = "auto",
+               test_facts: int | None = None) -> World:
     """Load ``models``; relations default to the mini zoo's 12. On zoo models the facts are the subset
-    the zoo was pretrained on; the scoring vocabulary is the words that are one token in every model."""
+    the zoo was pretrained on; the scoring vocabulary is the words that are one token in every model.
+    ``test_facts``: score on at most this many test facts per relation (:func:`data.cap_split`; None: all)."""
     if not models:
         raise ValueError("give at least one model name")
     device = None if device in (None, "auto") else device
     lms = {name: load_model(name, device=device) for name in models}
     ids = list(relations) if relations else list(DEFAULT_RELATIONS)
     cap = WorldConfig().max_facts if all(n in ZOO for n in models) else None
-    rels = data.load_relations(ids, max_facts=cap)
+    rels = {r: data.cap_split(rel, "test", test_facts) for r, rel in data.load_relations(ids, max_facts=cap).items()}
     vocab = data.scoring_vocabulary([lm.tokenizer for lm in lms.values()])
     return World(lms, rels, vocab)
 
@@ -50,7 +59,7 @@ def _transfer_config(world: World, method: str, sources: list[str], target: str,
                      options: dict) -> dict:
     return {"method": method, "sources": list(sources), "target": target, "seed": seed,
             "relations": list(world.relations), "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)),
-            "vocab_size": len(world.vocab), "options": options}
+            "vocab_size": len(world.vocab), "facts": world.facts_digest, "options": options}
 
 
 def _scored(world: World, target: str, prompts: torch.Tensor, m: int):
@@ -195,7 +204,7 @@ def search_trajectory(world: World, sources: list[str], target: str, seed: int, 
     prompts = [source_prompts(world, s, seed, m, epochs, store, progress)[0] for s in sources]
     config = {"sources": sources, "target": target, "seed": seed, "every": every, "relations": list(world.relations),
               "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)), "vocab_size": len(world.vocab),
-              "options": options}
+              "facts": world.facts_digest, "options": options}
 
     def compute():
         steps = options.get("steps", 2000)
@@ -342,8 +351,6 @@ def reference_scores(world: World, model: str, seed: int = 0, m: int = 5,
     ``"random prompt"`` (m random vectors drawn with ``seed``, as prompt tuning's start), ``"manual
     template"`` (the relation's LAMA template) and ``"majority"`` (always the most frequent train object).
     Cached in the run store like every other unit."""
-    from hashlib import sha256
-
     from .probing import majority_p_at_1, template_p_at_1, vocab_ids
     from .prompts import init_prompts, scored_facts
 
@@ -352,8 +359,7 @@ def reference_scores(world: World, model: str, seed: int = 0, m: int = 5,
     order = list(world.relations)
     config = {"model": model, "relations": order, "seed": seed, "m": m,
               "templates": [world.relations[r].template for r in order],
-              "facts": sha256(" ".join(f.uuid for r in world.relations.values() for f in r.facts).encode()).hexdigest(),
-              "vocab": sha256(" ".join(world.vocab).encode()).hexdigest()}
+              "facts": world.facts_digest, "vocab": sha256(" ".join(world.vocab).encode()).hexdigest()}
 
     def compute():
         random_vectors = init_prompts(lm, [world.relations[r] for r in order], TuneConfig(m=m, seed=seed))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -165,7 +165,7 @@ def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
                  config: TuneConfig = TuneConfig(), progress: bool = True,
                  init_vectors: torch.Tensor | None = None,
                  extra_loss: Callable[[torch.Tensor, list[Fact], torch.Tensor, torch.Tensor], torch.Tensor]
-                 | None = None,
+                 | None = None, seeds: list[int] | None = None,
                  ) -> tuple[PromptSet, list[dict]]:
     """Tune the soft prompts of all ``relations`` at once on their train facts, the model frozen.
 
@@ -179,13 +179,22 @@ def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
     relation_index, vectors)`` is added to each batch's cross-entropy (e.g. a distillation term; ``vectors``
     [R, m, d] are the prompts being tuned, for terms on other inputs). Both default to
     plain tuning.
+
+    ``seeds`` (one per relation) makes every relation its own run, as if tuned alone with that seed: its own
+    random start and shuffle, steps that take ``batch_size`` of its own facts, and a loss that is the sum of
+    the relations' mean losses (up to float rounding the same prompts as separate runs, in a fraction of
+    the time when each run is small). None: the relations share one shuffled pool of facts (chapter 1).
     """
     order = list(relations)
     lm.model.eval()  # frozen and deterministic: no dropout
     for p in lm.model.parameters():
         p.requires_grad_(False)
+    if seeds is not None and len(seeds) != len(order):
+        raise ValueError(f"{len(seeds)} seeds for {len(order)} relations: give one seed per relation")
     if init_vectors is None:
-        init_vectors = init_prompts(lm, [relations[r] for r in order], config)
+        init_vectors = (init_prompts(lm, [relations[r] for r in order], config) if seeds is None else
+                        torch.cat([init_prompts(lm, [relations[r]], replace(config, seed=s))
+                                   for r, s in zip(order, seeds)]))
     elif tuple(init_vectors.shape) != (len(order), config.m, lm.width):
         raise ValueError(f"init_vectors of shape {list(init_vectors.shape)} do not fit {len(order)} relations x "
                          f"m={config.m} x width {lm.width} of {lm.name}")
@@ -193,27 +202,30 @@ def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
     facts, index = _facts_and_index(relations, order, "train", vocab)
     if not facts:
         raise ValueError(f"no training facts with objects in the scoring vocabulary for {order}")
-    steps_per_epoch = math.ceil(len(facts) / config.batch_size)
+    own_rows = [(index == r).nonzero()[:, 0].tolist() for r in range(len(order))]
+    steps_per_epoch = math.ceil((len(facts) if seeds is None else max(map(len, own_rows))) / config.batch_size)
     total = steps_per_epoch * config.epochs
     warm = max(1, int(config.warmup * total))
     optimizer = torch.optim.AdamW([vectors], lr=config.lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
     gold = vocab_ids(lm.tokenizer, [f.object for f in facts])
-    rng = random.Random(config.seed)
+    rngs = [random.Random(s) for s in ([config.seed] if seeds is None else seeds)]
     best = PromptSet(lm.name, order, vectors.detach().cpu().clone(), {"m": config.m, "seed": config.seed})
     best_dev = {r: -1.0 for r in order}
     history = []
     bar = tqdm(total=total, desc=f"tuning {lm.name}", disable=not progress, leave=False)
     losses = []
     for epoch in range(config.epochs):
-        perm = list(range(len(facts)))
-        rng.shuffle(perm)
-        for s in range(0, len(perm), config.batch_size):
-            batch = perm[s:s + config.batch_size]
+        for batch in _epoch_batches(rngs, [list(range(len(facts)))] if seeds is None else own_rows,
+                                    config.batch_size):
             batch_facts = [facts[i] for i in batch]
             logits = prompt_logits(lm, vectors, batch_facts, index[batch])
-            loss = F.cross_entropy(logits, gold[batch].to(logits.device))
+            if seeds is None:
+                loss = F.cross_entropy(logits, gold[batch].to(logits.device))
+            else:  # each run's mean loss, summed: every run's gradient is the one it would have alone
+                share = index[batch].bincount()[index[batch]].float().to(logits.device)
+                loss = (F.cross_entropy(logits, gold[batch].to(logits.device), reduction="none") / share).sum()
             if extra_loss is not None:
                 loss = loss + extra_loss(logits, batch_facts, index[batch], vectors)
             optimizer.zero_grad(set_to_none=True)
@@ -237,6 +249,18 @@ def tune_prompts(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
     bar.close()
     best.meta.update({"init": config.init, "epochs": config.epochs, "lr": config.lr, "width": lm.width})
     return best, history
+
+
+def _epoch_batches(rngs: list[random.Random], rows: list[list[int]], batch_size: int):
+    """One epoch's batches: each group of ``rows`` shuffled by its own rng and cut into chunks of
+    ``batch_size``; step s joins the s-th chunk of every group."""
+    shuffled = []
+    for rng, own in zip(rngs, rows):
+        own = list(own)
+        rng.shuffle(own)
+        shuffled.append(own)
+    for s in range(0, max(map(len, shuffled)), batch_size):
+        yield [i for own in shuffled for i in own[s:s + batch_size]]
 
 
 def nearest_tokens(lm: MaskedLM, vectors: torch.Tensor, k: int = 3) -> list[list[tuple[str, float]]]:
