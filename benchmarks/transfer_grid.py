@@ -33,7 +33,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     p = yaml.safe_load(Path(args.params).read_text())
     warnings.simplefilter("ignore", FewAnchorsWarning)
-    world = experiments.load_world(p["models"], p["relations"], p["device"])
+    world = experiments.load_world(p["models"], p["relations"], p["device"], p.get("test_facts"))
     models, seeds, m, epochs = p["models"], p["seeds"], p["m"], p["epochs"]
     print(f"{args.params}: {len(models)} models, {len(world.relations)} relations, seeds {seeds}, "
           f"{torch.get_num_threads()} threads")

@@ -1,6 +1,8 @@
 """Tests of tutorial_lib.experiments: world loading, the cached transfer unit, references, options."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 
@@ -107,17 +109,31 @@ def test_direct_transfer_between_same_width_zoo_models(tmp_path, lama_dir):
     assert 0 <= scores["P36"] <= 1 and scores["mean"] == scores["P36"]
 
 
-def test_projector_seeds_store_what_transfer_scores_would_compute(world, tmp_path):
+def test_projector_pairs_store_what_transfer_scores_would_compute(world, tmp_path):
     batched, single = RunStore(tmp_path / "batched"), RunStore(tmp_path / "single")
-    experiments.projector_seeds(world, "tiny-a", "tiny-b", [0, 1], store=batched, n_anchors=30, **FAST)
-    for seed in (0, 1):
-        loaded, vectors = experiments.transfer_scores(world, "projector", ["tiny-a"], "tiny-b", seed, store=batched,
+    pairs = [("tiny-a", "tiny-b"), ("tiny-b", "tiny-a"), ("tiny-a", "tiny-a")]
+    experiments.projector_pairs(world, pairs, [0, 1], store=batched, n_anchors=30, **FAST)
+    for (source, target), seed in itertools.product(pairs, (0, 1)):
+        loaded, vectors = experiments.transfer_scores(world, "projector", [source], target, seed, store=batched,
                                                       progress=False, n_anchors=30, **FAST)
-        alone, vectors_alone = experiments.transfer_scores(world, "projector", ["tiny-a"], "tiny-b", seed,
+        alone, vectors_alone = experiments.transfer_scores(world, "projector", [source], target, seed,
                                                            store=single, progress=False, n_anchors=30, **FAST)
-        assert torch.allclose(vectors, vectors_alone, atol=1e-4)
+        assert torch.allclose(vectors, vectors_alone, atol=1e-4), (source, target, seed)
+        assert loaded == alone
     with pytest.raises(ValueError, match="only n_anchors"):
-        experiments.projector_seeds(world, "tiny-a", "tiny-b", [0, 1], store=batched, hidden=8)
+        experiments.projector_pairs(world, pairs, [0, 1], store=batched, hidden=8)
+
+
+def test_relative_seeds_store_what_transfer_scores_would_compute(world, tmp_path):
+    batched, single = RunStore(tmp_path / "batched"), RunStore(tmp_path / "single")
+    options = {"n_anchors": 16, "steps": 30, "topk": 8, **TINY_OPTIONS}
+    experiments.relative_seeds(world, ["tiny-a", "tiny-b"], "tiny-b", [0, 1], store=batched, **FAST, **options)
+    for seed in (0, 1):
+        loaded, vectors = experiments.transfer_scores(world, "relative", ["tiny-a", "tiny-b"], "tiny-b", seed,
+                                                      store=batched, progress=False, **FAST, **options)
+        alone, vectors_alone = experiments.transfer_scores(world, "relative", ["tiny-a", "tiny-b"], "tiny-b", seed,
+                                                           store=single, progress=False, **FAST, **options)
+        assert torch.allclose(vectors, vectors_alone, atol=1e-5) and loaded == alone
 
 
 # ---------------------------------------------------------------- options and references

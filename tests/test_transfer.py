@@ -11,7 +11,7 @@ from conftest_transfer import COMMON, FACTS, random_orthogonal, tiny_lm
 from tutorial_lib import prompt_io
 from tutorial_lib.data import Fact, Relation
 from tutorial_lib.transfer import (AnchorError, FewAnchorsWarning, WidthMismatch, anchor_embeddings, anchor_words,
-                                   direct_transfer, discretize_transfer, embedding_stats, fact_words,
+                                   direct_transfer, discretize_transfer, embedding_stats, fact_words, init_prompts,
                                    matching_loss, normalize_to_target, projector_transfer, relative_encoding,
                                    relative_transfer, shared_geometry, shared_words, topk_mask, train_projectors,
                                    transfer, word_translation)
@@ -154,6 +154,21 @@ def test_multi_source_with_one_source_equals_single_source(space, rotated):
     assert not torch.equal(single, other)
 
 
+def test_searches_run_together_equal_searches_alone(space, rotated):
+    emb, anchors, prompts = space
+    _, target, target_anchors = rotated
+    other = 2.0 * torch.randn(3, 4, 16, generator=gen(3))
+    starts = torch.cat([init_prompts(3, 4, 16, seed=7), init_prompts(3, 4, 16, seed=8)])
+    together, history = relative_transfer(torch.cat([prompts, other]), anchors, target_anchors, target, steps=60,
+                                          topk=40, init=starts, runs=2)
+    for i, (source, seed) in enumerate([(prompts, 7), (other, 8)]):
+        alone, own = relative_transfer(source, anchors, target_anchors, target, steps=60, topk=40, seed=seed)
+        assert torch.allclose(together[3 * i:3 * i + 3], alone, atol=1e-5)
+        assert history["chosen_step"][i] == own["chosen_step"]
+    with pytest.raises(ValueError, match="divide"):
+        relative_transfer(prompts, anchors, target_anchors, target, steps=5, runs=2)
+
+
 def test_multi_source_averages_the_per_source_losses(space, rotated):
     emb, anchors, prompts = space
     q, target, target_anchors = rotated
@@ -243,6 +258,15 @@ def test_projectors_trained_together_equal_projectors_trained_alone(space, rotat
         assert curve == pytest.approx(history["loss"], rel=1e-4)
     with torch.no_grad():
         assert not torch.allclose(together[0](prompts), together[1](prompts))  # the seeds differ
+    # one anchor set per projector: two problems (here: two slices of the space) in one pass
+    sources, targets = torch.stack([emb[:150], emb[150:]]), torch.stack([target[:150], target[150:]])
+    pair, _ = train_projectors(sources, targets, [0, 0], hidden=32, epochs=3)
+    for projector, x, y in zip(pair, sources, targets):
+        alone, _ = projector_transfer(prompts, x, y, hidden=32, epochs=3, seed=0)
+        with torch.no_grad():
+            assert torch.allclose(projector(prompts), alone, atol=1e-4)
+    with pytest.raises(ValueError, match="one per projector"):
+        train_projectors(sources, targets, [0, 1, 2], hidden=32, epochs=1)
 
 
 def test_word_translation_is_perfect_for_a_rotated_copy_and_chance_for_unrelated_spaces(space, rotated):

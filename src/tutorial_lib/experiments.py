@@ -10,6 +10,7 @@ from functools import cached_property
 from hashlib import sha256
 
 import torch
+from tqdm.auto import tqdm
 
 from . import data
 from .prompts import PromptSet, TuneConfig, evaluate, tune_or_load
@@ -94,29 +95,60 @@ def transfer_scores(world: World, method: str, sources: list[str], target: str, 
     return record.metrics["test"], record.tensors["vectors"]
 
 
-def projector_seeds(world: World, source: str, target: str, seeds, m: int = 5, epochs: int = 10,
-                    store: RunStore | None = None, **options) -> None:
-    """Store the projector transfers of several seeds (the records :func:`transfer_scores` reads with the
-    same ``options``, at most ``n_anchors``), training their projectors together in one batched pass
-    (:func:`transfer.train_projectors`: the same projectors, about S times faster). Seeds already in the
-    store are skipped."""
+def projector_pairs(world: World, pairs, seeds, m: int = 5, epochs: int = 10, store: RunStore | None = None,
+                    progress: bool = False, **options) -> None:
+    """Store the projector transfers of every (source, target) pair in ``pairs`` and seed (the records
+    :func:`transfer_scores` reads with the same ``options``, at most ``n_anchors``), training the projectors
+    of all pairs with the same widths and anchor count together in one batched pass
+    (:func:`transfer.train_projectors`: the same projectors, many times faster than one by one). Runs
+    already in the store are skipped."""
     from .transfer import anchor_pairs, train_projectors
 
     if set(options) - {"n_anchors"}:
         raise ValueError(f"batched projectors take only n_anchors, got {sorted(options)}")
     store = store if store is not None else RunStore()
-    configs = {seed: _transfer_config(world, "projector", [source], target, seed, m, epochs, options) for seed in seeds}
+    groups: dict[tuple, list] = {}  # (d_s, d_t, k) -> [(config, source, target, seed, anchors)]
+    for source, target in pairs:
+        configs = {seed: _transfer_config(world, "projector", [source], target, seed, m, epochs, options)
+                   for seed in seeds}
+        missing = [seed for seed, config in configs.items() if store.load("transfer", config) is None]
+        if missing:
+            _, (source_anchors,), target_anchors = anchor_pairs(world.models[source], world.models[target],
+                                                                options.get("n_anchors"))
+            key = (source_anchors.shape[1], target_anchors.shape[1], len(target_anchors))
+            groups.setdefault(key, []).extend((configs[seed], source, target, seed, (source_anchors, target_anchors))
+                                              for seed in missing)
+    for runs in tqdm(list(groups.values()), desc="projectors (trained together)", disable=not progress):
+        projectors, _ = train_projectors(torch.stack([a[0] for *_, a in runs]), torch.stack([a[1] for *_, a in runs]),
+                                         [seed for _, _, _, seed, _ in runs])
+        for (config, source, target, seed, _), projector in zip(runs, projectors):
+            prompts = source_prompts(world, source, seed, m, epochs, store, progress=False)[0].vectors
+            with torch.no_grad():
+                mapped = projector(prompts.float())
+            store.get_or_compute("transfer", config, lambda mapped=mapped: _scored(world, target, mapped, m))
+
+
+def relative_seeds(world: World, sources: list[str], target: str, seeds, m: int = 5, epochs: int = 10,
+                   store: RunStore | None = None, **options) -> None:
+    """Store the relative transfers of several seeds (the records :func:`transfer_scores` reads with the same
+    ``options``) from one search over the prompts of all seeds at once (``runs``, see
+    :func:`transfer.relative_transfer`: each seed's search as if alone). Seeds already in the store are
+    skipped."""
+    from .transfer import init_prompts, transfer
+
+    store = store if store is not None else RunStore()
+    configs = {seed: _transfer_config(world, "relative", sources, target, seed, m, epochs, options) for seed in seeds}
     missing = [seed for seed, config in configs.items() if store.load("transfer", config) is None]
     if len(missing) < 2:
         return  # nothing to batch: transfer_scores computes a single seed on its own
-    _, (source_anchors,), target_anchors = anchor_pairs(world.models[source], world.models[target],
-                                                        options.get("n_anchors"))
-    projectors, _ = train_projectors(source_anchors, target_anchors, missing)
-    for seed, projector in zip(missing, projectors):
-        prompts = source_prompts(world, source, seed, m, epochs, store, progress=False)[0].vectors
-        with torch.no_grad():
-            mapped = projector(prompts.float())
-        store.get_or_compute("transfer", configs[seed], lambda mapped=mapped: _scored(world, target, mapped, m))
+    prompts = [torch.cat([source_prompts(world, s, seed, m, epochs, store, progress=False)[0].vectors
+                          for seed in missing]) for s in sources]
+    r, width = len(world.relations), world.models[target].width
+    starts = torch.cat([init_prompts(r, m, width, seed) for seed in missing])
+    result = transfer("relative", [world.models[s] for s in sources], prompts, world.models[target], init=starts,
+                      runs=len(missing), progress=False, **options)
+    for seed, found in zip(missing, result.prompts.split(r)):
+        store.get_or_compute("transfer", configs[seed], lambda found=found: _scored(world, target, found, m))
 
 
 # ---------------------------------------------------------------- units of the analyses (chapters 5 and 6)
@@ -130,7 +162,6 @@ def transfer_grid(world: World, method: str, source_sets, targets, seeds, m: int
     target is none of the sources), ``test`` (mean test P@1 over relations) and one column per relation.
     """
     import pandas as pd
-    from tqdm.auto import tqdm
 
     source_sets = [[s] if isinstance(s, str) else list(s) for s in source_sets]
     targets, seeds = list(targets), list(seeds)
@@ -142,10 +173,13 @@ def transfer_grid(world: World, method: str, source_sets, targets, seeds, m: int
     empty = [s for s in source_sets if not s]
     if empty:
         raise ValueError("every source set needs at least one model")
-    if method == "projector" and set(options) <= {"n_anchors"} and len(seeds) > 1:  # all seeds at once
+    if method == "projector" and set(options) <= {"n_anchors"}:  # every pair and seed at once
         pairs = [(s[0], t) for s in source_sets for t in targets if len(s) == 1]
-        for source, target in tqdm(pairs, desc="projectors (seeds together)", disable=not progress):
-            projector_seeds(world, source, target, seeds, m, epochs, store, **options)
+        projector_pairs(world, pairs, seeds, m, epochs, store, progress, **options)
+    if method == "relative" and len(seeds) > 1 and not {"select_step", "callback", "init", "runs"} & set(options):
+        for sources, target in tqdm([(s, t) for s in source_sets for t in targets], desc="relative searches (seeds "
+                                    "together)", disable=not progress):
+            relative_seeds(world, sources, target, seeds, m, epochs, store, **options)
     jobs = [(s, t, seed) for s in source_sets for t in targets for seed in seeds]
     rows = []
     for sources, target, seed in tqdm(jobs, desc=f"{method} transfers", disable=not progress):
@@ -294,7 +328,6 @@ def transfer_sweep(world: World, parameter: str, values, sources, target: str, s
     (requests at or above the number of shared words run once, as "all").
     """
     import pandas as pd
-    from tqdm.auto import tqdm
 
     values = check_sweep(parameter, values)
     sources = [sources] if isinstance(sources, str) else list(sources)

@@ -113,7 +113,7 @@ def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tens
                       seed: int = 0, record_every: int = 1,
                       select_step: Callable[[torch.Tensor], float] | None = None, select_every: int = 50,
                       callback: Callable[[int, torch.Tensor], None] | None = None,
-                      init: torch.Tensor | None = None, progress: bool | None = None):
+                      init: torch.Tensor | None = None, progress: bool | None = None, runs: int = 1):
     """Search target prompts whose relative encodings match the source's (Eqs. 3, 5, 6; Eq. 7 with several
     sources). Returns ``(target_prompts [R, m, d_t], history)``.
 
@@ -128,6 +128,10 @@ def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tens
     by score: the authors' protocol, which USES TARGET LABELS (dev accuracy). ``callback(step, prompts)`` is
     called at every step (0 = the random start) for analyses such as accuracy along the search.
     ``history``: {"step", "loss", "per_relation" (every ``record_every`` steps), "chosen_step"}.
+
+    ``runs``: the R rows are that many independent searches of R / runs relations each, one after the other
+    (e.g. the prompts of several seeds, with ``init`` their starts): each run's loss is its own mean, so its
+    gradient and its chosen step (``history["chosen_step"]`` is then a list) are those it has alone.
     """
     sources, anchors = _as_list(source_prompts), _as_list(source_anchors)
     device = target_anchors.device
@@ -135,34 +139,40 @@ def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tens
     encodings = _source_encodings(sources, anchors, target_anchors, topk, device)
     stats = target_embeddings if isinstance(target_embeddings, tuple) else embedding_stats(target_embeddings)
     r, m = sources[0].shape[:2]
+    if runs < 1 or r % runs or (runs > 1 and select_step is not None):
+        raise ValueError(f"runs must be >= 1 and divide the {r} relations, without select_step; got runs={runs}")
     raw = (init_prompts(r, m, target_anchors.shape[1], seed) if init is None else init.float().clone())
     raw = raw.to(device).requires_grad_(True)
     optimizer = torch.optim.Adam([raw], lr=lr)
-    history = {"step": [], "loss": [], "per_relation": [], "chosen_step": 0}
-    best_value, best = float("inf"), None
+    history = {"step": [], "loss": [], "per_relation": [], "chosen_step": [0] * runs}
+    best_value, best = torch.full((runs,), float("inf")), raw.detach().clone()
     show = steps >= 200 if progress is None else progress
     for step in tqdm(range(steps + 1), desc="relative search", disable=not show, leave=False):
         v = normalize_to_target(raw, stats, dims=(-2, -1)) if normalize else raw
         per_relation = search_loss(v, encodings, target_anchors)
-        loss = per_relation.mean()
+        per_run = per_relation.view(runs, -1).mean(1)
         if step % record_every == 0 or step == steps:
             history["step"].append(step)
-            history["loss"].append(loss.item())
+            history["loss"].append(per_relation.mean().item())
             history["per_relation"].append(per_relation.tolist())
         if callback is not None:
             callback(step, v.detach().clone())
         if select_step is None:
-            value = loss.item()
+            value = per_run.detach().cpu()
         elif step % select_every == 0 or step == steps:
-            value = -float(select_step(v.detach().clone()))
+            value = torch.tensor([-float(select_step(v.detach().clone()))])
         else:
-            value = float("inf")
-        if value < best_value:
-            best_value, best, history["chosen_step"] = value, v.detach().clone(), step
+            value = torch.tensor([float("inf")])
+        for i in (value < best_value).nonzero()[:, 0].tolist():
+            rows = slice(i * r // runs, (i + 1) * r // runs)
+            best_value[i], best[rows], history["chosen_step"][i] = value[i], v.detach()[rows], step
         if step < steps:
             optimizer.zero_grad()
-            loss.backward()
+            per_run.sum().backward()
             optimizer.step()
-    if best is None:  # a scorer that never returned a number
-        best, history["chosen_step"] = v.detach().clone(), steps
+    for i in torch.isinf(best_value).nonzero()[:, 0].tolist():  # a scorer that never returned a number
+        rows = slice(i * r // runs, (i + 1) * r // runs)
+        best[rows], history["chosen_step"][i] = v.detach()[rows], steps
+    if runs == 1:
+        history["chosen_step"] = history["chosen_step"][0]
     return best.cpu(), history
