@@ -12,9 +12,9 @@ from tutorial_lib import prompt_io
 from tutorial_lib.data import Fact, Relation
 from tutorial_lib.transfer import (AnchorError, FewAnchorsWarning, WidthMismatch, anchor_embeddings, anchor_words,
                                    direct_transfer, discretize_transfer, embedding_stats, fact_words, init_prompts,
-                                   matching_loss, normalize_to_target, projector_transfer, relative_encoding,
-                                   relative_transfer, shared_geometry, shared_words, topk_mask, train_projectors,
-                                   transfer, word_translation)
+                                   linear_map_r2, matching_loss, normalize_to_target, projector_transfer,
+                                   relative_encoding, relative_transfer, shared_geometry, shared_words, topk_mask,
+                                   train_projectors, transfer, word_translation)
 from tutorial_lib.zoo import MaskedLM
 
 torch.set_num_threads(1)
@@ -279,11 +279,22 @@ def test_word_translation_is_perfect_for_a_rotated_copy_and_chance_for_unrelated
         word_translation(emb[:64], target[:60], emb[64:], target[64:])
 
 
+def test_linear_map_r2_is_one_for_a_rotated_copy_and_near_zero_for_unrelated_spaces(space, rotated):
+    emb, _, _ = space
+    _, target, _ = rotated
+    assert linear_map_r2(emb[:200], target[:200], emb[200:], target[200:]) == pytest.approx(1.0, abs=1e-9)
+    unrelated = torch.randn(300, 16, generator=gen(7))
+    assert linear_map_r2(emb[:200], unrelated[:200], emb[200:], unrelated[200:]) < 0.1
+    with pytest.raises(ValueError, match="same words"):
+        linear_map_r2(emb[:200], target[:150], emb[200:], target[200:])
+
+
 def test_shared_geometry_of_a_model_with_itself(lms):
     a, _ = lms
     words = [w for w in COMMON if w.isalpha()]
     found = shared_geometry(a, a, words=words, exclude=())
     assert found["p_at_1"] == 1.0 and found["probes"] >= 2 and found["chance"] == 1 / found["probes"]
+    assert found["linear_r2"] <= 1 + 1e-9  # exactly 1 needs more anchors than dimensions (tested above)
     with pytest.raises(ValueError, match="probe_every"):
         shared_geometry(a, a, probe_every=1, words=words, exclude=())
 

@@ -90,6 +90,23 @@ def train_projectors(source_anchors: torch.Tensor, target_anchors: torch.Tensor,
     return _unstacked(params, hidden), losses
 
 
+def linear_map_r2(source_train: torch.Tensor, target_train: torch.Tensor, source_test: torch.Tensor,
+                  target_test: torch.Tensor) -> float:
+    """How well a linear map carries one embedding space into another, on words it was not fitted on: the
+    least-squares affine map fitted on the training pairs ([n, d_s] -> [n, d_t], rows the same words), scored
+    by R^2 on the test pairs (1 - squared error / squared deviation from the test words' mean). 1.0 for a
+    rotated, rescaled copy (given more training pairs than dimensions); about 0 or below when the spaces are
+    unrelated (the map only recovers the mean).
+    The linear version of the projector's premise."""
+    if source_train.shape[0] != target_train.shape[0] or source_test.shape[0] != target_test.shape[0]:
+        raise ValueError("source and target rows must be the same words")
+    x = torch.cat([source_train.double(), torch.ones(len(source_train), 1, dtype=torch.float64)], 1)
+    weights = torch.linalg.lstsq(x, target_train.double()).solution
+    predicted = torch.cat([source_test.double(), torch.ones(len(source_test), 1, dtype=torch.float64)], 1) @ weights
+    target_test = target_test.double()
+    return (1 - ((predicted - target_test) ** 2).sum() / ((target_test - target_test.mean(0)) ** 2).sum()).item()
+
+
 def projector_transfer(source_prompts: torch.Tensor, source_anchors: torch.Tensor, target_anchors: torch.Tensor,
                        hidden: int = 768, lr: float = 5e-3, batch_size: int = 16, epochs: int = 10, seed: int = 0,
                        select_epoch: Callable[[torch.Tensor], float] | None = None):
