@@ -51,7 +51,8 @@ def main(argv=None) -> None:
         total, grids = 0.0, {}
         for method in ("direct", "discretize", "projector", "relative"):
             pairs = [([s], t) for s in models for t in models if method != "direct" or widths[s] == widths[t]]
-            options = experiments.method_options(method, p["n_anchors"], p["max_steps"], 2000)
+            options = experiments.method_options(method, p["n_anchors"], p["max_steps"], 2000,
+                                                 p.get("projector_epochs", 10))
             t0 = time.perf_counter()
             if method == "direct":  # same-width pairs only, one transfer at a time (as chapter 2)
                 rows = [(s[0], t, seed, experiments.transfer_scores(world, method, s, t, seed, m, epochs, store,

@@ -77,6 +77,7 @@ def transfer_scores(world: World, method: str, sources: list[str], target: str, 
 
     ``options`` go to :func:`tutorial_lib.transfer.transfer` (``n_anchors``, ``steps``, ``topk``, ...);
     they must be JSON-serialisable (no callbacks) since they key the cached record.
+    ``projector_epochs`` is the projector's ``epochs`` (``epochs`` here is the source prompts' tuning).
     Returns (scores, target prompts).
     """
     from .transfer import transfer
@@ -86,8 +87,9 @@ def transfer_scores(world: World, method: str, sources: list[str], target: str, 
 
     def compute():
         seeded = {"seed": seed} if method in ("projector", "relative") else {}
+        method_options = {"epochs" if k == "projector_epochs" else k: v for k, v in options.items()}
         result = transfer(method, [world.models[s] for s in sources], [p.vectors for p in prompts],
-                          world.models[target], **seeded, **options)
+                          world.models[target], **seeded, **method_options)
         return _scored(world, target, result.prompts, m)
 
     record = store.get_or_compute("transfer", _transfer_config(world, method, sources, target, seed, m, epochs,
@@ -98,14 +100,14 @@ def transfer_scores(world: World, method: str, sources: list[str], target: str, 
 def projector_pairs(world: World, pairs, seeds, m: int = 5, epochs: int = 10, store: RunStore | None = None,
                     progress: bool = False, **options) -> None:
     """Store the projector transfers of every (source, target) pair in ``pairs`` and seed (the records
-    :func:`transfer_scores` reads with the same ``options``, at most ``n_anchors``), training the projectors
-    of all pairs with the same widths and anchor count together in one batched pass
+    :func:`transfer_scores` reads with the same ``options``, at most ``n_anchors`` and ``projector_epochs``), training the
+    projectors of all pairs with the same widths and anchor count together in one batched pass
     (:func:`transfer.train_projectors`: the same projectors, many times faster than one by one). Runs
     already in the store are skipped."""
     from .transfer import anchor_pairs, train_projectors
 
-    if set(options) - {"n_anchors"}:
-        raise ValueError(f"batched projectors take only n_anchors, got {sorted(options)}")
+    if set(options) - {"n_anchors", "projector_epochs"}:
+        raise ValueError(f"batched projectors take only n_anchors and projector_epochs, got {sorted(options)}")
     store = store if store is not None else RunStore()
     groups: dict[tuple, list] = {}  # (d_s, d_t, k) -> [(config, source, target, seed, anchors)]
     for source, target in pairs:
@@ -120,7 +122,7 @@ def projector_pairs(world: World, pairs, seeds, m: int = 5, epochs: int = 10, st
                                               for seed in missing)
     for runs in tqdm(list(groups.values()), desc="projectors (trained together)", disable=not progress):
         projectors, _ = train_projectors(torch.stack([a[0] for *_, a in runs]), torch.stack([a[1] for *_, a in runs]),
-                                         [seed for _, _, _, seed, _ in runs])
+                                         [seed for _, _, _, seed, _ in runs], epochs=options.get("projector_epochs", 10))
         for (config, source, target, seed, _), projector in zip(runs, projectors):
             prompts = source_prompts(world, source, seed, m, epochs, store, progress=False)[0].vectors
             with torch.no_grad():
@@ -173,7 +175,7 @@ def transfer_grid(world: World, method: str, source_sets, targets, seeds, m: int
     empty = [s for s in source_sets if not s]
     if empty:
         raise ValueError("every source set needs at least one model")
-    if method == "projector" and set(options) <= {"n_anchors"}:  # every pair and seed at once
+    if method == "projector" and set(options) <= {"n_anchors", "projector_epochs"}:  # every pair and seed at once
         pairs = [(s[0], t) for s in source_sets for t in targets if len(s) == 1]
         projector_pairs(world, pairs, seeds, m, epochs, store, progress, **options)
     if method == "relative" and len(seeds) > 1 and not {"select_step", "callback", "init", "runs"} & set(options):
@@ -364,14 +366,15 @@ def transfer_sweep(world: World, parameter: str, values, sources, target: str, s
 # ---------------------------------------------------------------- units of the transfer chapters (2-4)
 
 def method_options(method: str, n_anchors: int | None = None, steps: int | None = None,
-                   topk: int | None = None) -> dict:
+                   topk: int | None = None, projector_epochs: int = 10) -> dict:
     """The options of ``method`` for :func:`transfer_scores` from the chapters' parameters, so that every
     chapter asks for (and reuses) the same cached runs: direct and discretization take none, the projector
-    the anchor count, the relative search the anchor count, the steps and the top-k mask."""
+    the anchor count and its training epochs (the authors: 10), the relative search the anchor count, the
+    steps and the top-k mask."""
     if method in ("direct", "discretize"):
         return {}
     if method == "projector":
-        return {"n_anchors": n_anchors}
+        return {"n_anchors": n_anchors, "projector_epochs": projector_epochs}
     if method == "relative":
         return {"n_anchors": n_anchors, "steps": steps, "topk": topk}
     raise ValueError(f"unknown transfer method {method!r}; choose one of "
