@@ -110,6 +110,13 @@ def test_restricted_argmax_never_leaves_the_allowed_ids():
     assert torch.equal(pred, allowed[logits[:, allowed].argmax(-1)])
 
 
+def test_majority_baseline_breaks_ties_by_first_seen_object():
+    train = [Fact("P1", f"s{i}", obj, str(i)) for i, obj in enumerate(["Rome", "Paris", "Paris", "Rome", "Oslo"])]
+    test = [Fact("P1", "t", obj, "t" + obj) for obj in ("Rome", "Oslo", "Oslo")]
+    assert probing.majority_p_at_1(train, test) == pytest.approx(1 / 3)  # Rome and Paris tie; Rome came first
+    assert probing.majority_p_at_1(train[1:], test) == 0.0  # now Paris comes first
+
+
 def test_evaluate_predicts_only_scoring_words(lm, rels, monkeypatch):
     vocab = VOCAB[:4]
     allowed = set(probing.vocab_ids(lm.tokenizer, vocab).tolist())

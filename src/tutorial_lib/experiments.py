@@ -41,9 +41,13 @@ def load_world(models: list[str], relations: list[str] | None = None, device: st
     if not models:
         raise ValueError("give at least one model name")
     device = None if device in (None, "auto") else device
-    lms = {name: load_model(name, device=device) for name in models}
+    return world_of({name: load_model(name, device=device) for name in models}, relations, test_facts)
+
+
+def world_of(lms: dict[str, MaskedLM], relations: list[str] | None = None, test_facts: int | None = None) -> World:
+    """:func:`load_world` for models already loaded (``{name: MaskedLM}``, e.g. a zoo model trained further)."""
     ids = list(relations) if relations else list(DEFAULT_RELATIONS)
-    cap = WorldConfig().max_facts if all(n in ZOO for n in models) else None
+    cap = WorldConfig().max_facts if all(n in ZOO for n in lms) else None
     rels = {r: data.cap_split(rel, "test", test_facts) for r, rel in data.load_relations(ids, max_facts=cap).items()}
     vocab = data.scoring_vocabulary([lm.tokenizer for lm in lms.values()])
     return World(lms, rels, vocab)

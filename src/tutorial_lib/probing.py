@@ -6,6 +6,7 @@ This is the one scorer of the book: manual templates, zoo model cards and (throu
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 
 import torch
 
@@ -86,9 +87,9 @@ def template_p_at_1(model, tokenizer, facts: list[Fact], template: str, allowed_
 
 
 def majority_p_at_1(train: list[Fact], test: list[Fact]) -> float:
-    """Accuracy of always answering the most frequent training object (the majority baseline)."""
+    """Accuracy of always answering the most frequent training object (the majority baseline); of tied
+    objects the one met first in ``train`` (a set would break ties by hash order, different in every process)."""
     if not train or not test:
         return float("nan")
-    objects = [f.object for f in train]
-    top = max(set(objects), key=objects.count)
+    top = Counter(f.object for f in train).most_common(1)[0][0]
     return sum(f.object == top for f in test) / len(test)
