@@ -107,3 +107,17 @@ def test_any_two_zoo_models_share_5000_whole_words():
     toks = {n: load_model(n, device="cpu").tokenizer for n in BUILT}
     for a, b in itertools.combinations(BUILT, 2):
         assert len(shared_anchor_words([toks[a], toks[b]])) >= 5000, (a, b)
+
+
+def test_model_card_prints_facts_and_shared_geometry():
+    from tutorial_lib.zoo.build import model_card
+    row = {"majority": 0.2, "paraphrase": 0.7, "manual": 0.6, "other_template": 0.1}
+    stats = {"parameters": 1000, "vocab_size": 50, "tokenizer": "cased WordPiece", "relations": ["P19"],
+             "fact_sentences": 10, "facts": 2, "text_sentences": 3, "steps": 4, "seconds": 60.0, "threads": 2,
+             "eval": {"mean": row, "per_relation": {"P19": row}},
+             "geometry": {"mini-roberta-base": {"p_at_1": 0.005, "chance": 0.0011, "linear_r2": 0.103}}}
+    card = model_card("mini-bert-base", ZOO["mini-bert-base"], WorldConfig(), TrainConfig(), stats)
+    assert "| 0.200 | 0.700 | 0.600 | 0.100 |" in card
+    assert "| mini-roberta-base | 0.0050 | 0.0011 | 0.103 |" in card
+    assert "geometry" not in model_card("mini-bert-base", ZOO["mini-bert-base"], WorldConfig(), TrainConfig(),
+                                        {**stats, "geometry": {}})

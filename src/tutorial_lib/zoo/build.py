@@ -110,7 +110,7 @@ def model_card(name: str, spec: ZooSpec, world: WorldConfig, train: TrainConfig,
         f"+ AutoPrompt template; manual template held out) + {stats['text_sentences']:,} WordNet gloss sentences |",
         f"| training | {train.epochs} epochs = {stats['steps']:,} steps of {train.batch_size}, AdamW lr {train.lr}, "
         f"seed {spec.seed} |",
-        f"| time | {stats['seconds'] / 60:.1f} min on {stats['threads']} CPU threads |", "",
+        f"| time | {stats['seconds'] / 60:.1f} min on {stats['threads']} CPU thread(s) |", "",
         "Fill-mask P@1 on the test split of its facts (argmax over LAMA's common vocabulary), mean over relations:",
         "", "| majority object | pretraining paraphrase (facts stored) | held-out manual template | "
             "another relation's template |", "|---|---|---|---|",
@@ -120,7 +120,37 @@ def model_card(name: str, spec: ZooSpec, world: WorldConfig, train: TrainConfig,
     for rel, r in stats["eval"]["per_relation"].items():
         lines.append(f"| {rel} | {r['majority']:.3f} | {r['paraphrase']:.3f} | {r['manual']:.3f} | "
                      f"{r['other_template']:.3f} |")
+    if stats.get("geometry"):
+        lines += ["", "Shared word geometry with the other zoo models (`transfer.shared_geometry`, chapter 6, "
+                  "section 5): word translation P@1 of held-out shared words through their relative encodings, "
+                  "and the held-out R² of a linear map between the embedding spaces:", "",
+                  "| other model | word translation P@1 | chance | linear-map R² |", "|---|---|---|---|"]
+        lines += [f"| {other} | {g['p_at_1']:.4f} | {g['chance']:.4f} | {g['linear_r2']:.3f} |"
+                  for other, g in stats["geometry"].items()]
     return "\n".join(lines) + "\n"
+
+
+def refresh_card(name: str, out_dir: Path = ZOO_DIR, lama_dir=None) -> dict:
+    """Re-measure a shipped model's card (the fact evaluation, as the book loads the model: float16 weights
+    cast to float32) and its shared word geometry with every other shipped zoo model; keeps the training
+    record. Returns the new stats."""
+    from ..transfer import shared_geometry
+    from . import load_model
+
+    path = out_dir / name
+    stats = json.loads((path / "card.json").read_text())
+    lm = load_model(str(path), device="cpu")
+    world = WorldConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in stats["world"].items()})
+    stats["eval"] = evaluate_facts(lm.model, lm.tokenizer, world_relations(world, lama_dir))
+    others = [n for n in ZOO if n != name and (out_dir / n / "card.json").is_file()]
+    stats["geometry"] = {}
+    for other in others:
+        g = shared_geometry(lm, load_model(str(out_dir / other), device="cpu"), lama_dir=lama_dir)
+        stats["geometry"][other] = {k: g[k] for k in ("p_at_1", "chance", "linear_r2")}
+    (path / "card.json").write_text(json.dumps(stats, indent=1))
+    spec, train = ZOO[name], TrainConfig(**stats["train"])
+    (path / "README.md").write_text(model_card(name, spec, world, train, stats))
+    return stats
 
 
 def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path, out_dir: Path,
@@ -173,6 +203,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--relations", nargs="+", default=list(DEFAULT_RELATIONS), help="ids, or 'all'")
     parser.add_argument("--max-facts", type=int, default=WorldConfig.max_facts, help="facts per relation; 0 for all")
     parser.add_argument("--tokenizers-only", action="store_true", help="train the tokenizers and stop")
+    parser.add_argument("--refresh-cards", action="store_true",
+                        help="re-measure the model cards of the built --models (facts, shared word geometry) and stop")
     parser.add_argument("--epochs", type=float, default=TrainConfig.epochs)
     parser.add_argument("--workdir", type=Path, default=Path(".zoo-work"))
     parser.add_argument("--out", type=Path, default=ZOO_DIR)
@@ -180,6 +212,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     world = WorldConfig(relations=tuple(args.relations), max_facts=args.max_facts or None)
     train = TrainConfig(epochs=args.epochs)
+    if args.refresh_cards:
+        for name in args.models:
+            stats = refresh_card(name, args.out, args.lama_dir)
+            print(json.dumps({"model": name, **stats["eval"]["mean"], "geometry": stats["geometry"]}))
+        return
     if args.tokenizers_only:
         build_tokenizers(world, world_relations(world, args.lama_dir), wordnet_glosses(), args.workdir / "tokenizers")
         return
