@@ -117,7 +117,8 @@ def test_projector_pairs_store_what_transfer_scores_would_compute(world, tmp_pat
         loaded, vectors = experiments.transfer_scores(world, "projector", [source], target, seed, store=batched,
                                                       progress=False, n_anchors=30, projector_epochs=3, **FAST)
         alone, vectors_alone = experiments.transfer_scores(world, "projector", [source], target, seed,
-                                                           store=single, progress=False, n_anchors=30, projector_epochs=3, **FAST)
+                                                           store=single, progress=False, n_anchors=30,
+                                                           projector_epochs=3, **FAST)
         assert torch.allclose(vectors, vectors_alone, atol=1e-4), (source, target, seed)
         assert loaded == alone
     with pytest.raises(ValueError, match="only n_anchors and projector_epochs"):
@@ -142,7 +143,8 @@ def test_method_options_are_what_each_method_takes():
     assert experiments.method_options("direct", 10, 20, 5) == {}
     assert experiments.method_options("discretize", 10, 20, 5) == {}
     assert experiments.method_options("projector", 10, 20, 5) == {"n_anchors": 10, "projector_epochs": 10}
-    assert experiments.method_options("projector", 10, 20, 5, projector_epochs=3) == {"n_anchors": 10, "projector_epochs": 3}
+    assert experiments.method_options("projector", 10, 20, 5, projector_epochs=3) == {"n_anchors": 10,
+                                                                                      "projector_epochs": 3}
     assert experiments.method_options("relative", 10, 20, 5) == {"n_anchors": 10, "steps": 20, "topk": 5}
     with pytest.raises(ValueError, match="telepathy"):
         experiments.method_options("telepathy")

@@ -104,8 +104,8 @@ def transfer_scores(world: World, method: str, sources: list[str], target: str, 
 def projector_pairs(world: World, pairs, seeds, m: int = 5, epochs: int = 10, store: RunStore | None = None,
                     progress: bool = False, **options) -> None:
     """Store the projector transfers of every (source, target) pair in ``pairs`` and seed (the records
-    :func:`transfer_scores` reads with the same ``options``, at most ``n_anchors`` and ``projector_epochs``), training the
-    projectors of all pairs with the same widths and anchor count together in one batched pass
+    :func:`transfer_scores` reads with the same ``options``, at most ``n_anchors`` and ``projector_epochs``),
+    training the projectors of all pairs with the same widths and anchor count together in one batched pass
     (:func:`transfer.train_projectors`: the same projectors, many times faster than one by one). Runs
     already in the store are skipped."""
     from .transfer import anchor_pairs, train_projectors
@@ -126,7 +126,8 @@ def projector_pairs(world: World, pairs, seeds, m: int = 5, epochs: int = 10, st
                                               for seed in missing)
     for runs in tqdm(list(groups.values()), desc="projectors (trained together)", disable=not progress):
         projectors, _ = train_projectors(torch.stack([a[0] for *_, a in runs]), torch.stack([a[1] for *_, a in runs]),
-                                         [seed for _, _, _, seed, _ in runs], epochs=options.get("projector_epochs", 10))
+                                         [seed for _, _, _, seed, _ in runs],
+                                         epochs=options.get("projector_epochs", 10))
         for (config, source, target, seed, _), projector in zip(runs, projectors):
             prompts = source_prompts(world, source, seed, m, epochs, store, progress=False)[0].vectors
             with torch.no_grad():
