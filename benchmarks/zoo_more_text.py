@@ -24,7 +24,7 @@ import torch
 
 from tutorial_lib import experiments
 from tutorial_lib.results import RunStore
-from tutorial_lib.transfer import FewAnchorsWarning, anchor_pairs, shared_geometry, word_translation
+from tutorial_lib.transfer import FewAnchorsWarning, anchor_words, lama_fact_words, shared_geometry
 from tutorial_lib.zoo import ZOO, MaskedLM, load_model
 from tutorial_lib.zoo.build import FAMILY_LR, WorldConfig, evaluate_facts, world_relations
 from tutorial_lib.zoo.corpus import Sentence, fact_sentences, wordnet_glosses
@@ -49,10 +49,7 @@ def more_text(lm: MaskedLM, relations, n_text: int, lr: float, workdir) -> Maske
 
 def top_words_translation(a: MaskedLM, b: MaskedLM, top: int = 1000) -> float:
     """Word translation P@1 among the ``top`` most frequent shared words (every 4th a probe)."""
-    _, (source,), target = anchor_pairs(a, b, top)
-    probes = torch.arange(0, len(target), 4)
-    anchors = torch.tensor([i for i in range(len(target)) if i % 4])
-    return word_translation(source[anchors], target[anchors], source[probes], target[probes])
+    return shared_geometry(a, b, words=anchor_words(a.tokenizer, b.tokenizer, top, lama_fact_words()))["p_at_1"]
 
 
 def report(label: str, lms: dict[str, MaskedLM], relations) -> None:
