@@ -15,6 +15,13 @@ def test_41_relations_with_templates(lama_dir):
     assert rels["P19"].paraphrases and rels["P19"].autoprompt
 
 
+def test_relation_words_cover_all_patterns(lama_dir):
+    p19 = data.load_relations(["P19"], lama_dir=lama_dir)["P19"]
+    assert {"born", "originally", "from"} <= p19.words  # manual template and paraphrases
+    assert set(p19.autoprompt.replace("[X]", " ").replace("[Y]", " ").lower().strip(". ").split()) <= p19.words
+    assert not {"[x]", "[y]", "x", "y", "."} & p19.words
+
+
 def test_split_is_a_pure_function_of_the_uuid(lama_dir):
     rel = data.load_relations(["P19"])["P19"]
     splits = {f.uuid: f.split for f in rel.facts}

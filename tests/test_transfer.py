@@ -232,6 +232,22 @@ def test_discretize_picks_nearest_source_words(space, rotated):
         discretize_transfer(prompts, emb[:50], target[:40], words)
 
 
+def test_discretize_avoids_forbidden_words_per_relation(space, rotated):
+    emb, _, _ = space
+    _, target, _ = rotated
+    words = [f"w{i}" for i in range(50)]
+    prompts = emb[torch.tensor([[3, 17], [3, 17]])]
+    _, free = discretize_transfer(prompts, emb[:50], target[:50], words)
+    _, avoided = discretize_transfer(prompts, emb[:50], target[:50], words, avoid=[{"W3"}, ()])
+    assert avoided[1] == free[1] == ["w3", "w17"]  # the second relation may use every word
+    assert avoided[0][0] != "w3" and avoided[0][1] == "w17"  # forbidden (case-insensitive): the next nearest
+    sims = torch.nn.functional.cosine_similarity(emb[3][None], emb[:50], dim=-1)
+    sims[3] = -2
+    assert avoided[0][0] == f"w{sims.argmax().item()}"
+    with pytest.raises(ValueError, match="2 relations"):
+        discretize_transfer(prompts, emb[:50], target[:50], words, avoid=[{"w3"}])
+
+
 def test_projector_lowers_training_mse_and_maps_prompts(space, rotated):
     emb, _, prompts = space
     q, target, _ = rotated

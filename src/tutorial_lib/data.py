@@ -65,6 +65,14 @@ class Relation:
             raise ValueError(f"unknown split {name!r}; choose one of {list(SPLITS)}")
         return [f for f in self.facts if f.split == name]
 
+    @property
+    def words(self) -> frozenset[str]:
+        """Lower-cased words of all the relation's patterns (manual template, ParaRel paraphrases, AutoPrompt
+        template): the words in which the mini zoo read the relation during pretraining."""
+        patterns = (self.template, *self.paraphrases, *([self.autoprompt] if self.autoprompt else []))
+        text = " ".join(patterns).replace("[X]", " ").replace("[Y]", " ")
+        return frozenset(w.strip(".,").lower() for w in text.split() if w.strip(".,"))
+
     def __repr__(self) -> str:
         sizes = ", ".join(f"{s}={len(self.split(s))}" for s in SPLITS)
         return f"Relation({self.id} {self.label!r}: {self.template!r}; {sizes})"

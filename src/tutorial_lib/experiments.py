@@ -81,8 +81,9 @@ def transfer_scores(world: World, method: str, sources: list[str], target: str, 
 
     ``options`` go to :func:`tutorial_lib.transfer.transfer` (``n_anchors``, ``steps``, ``topk``, ...);
     they must be JSON-serialisable (no callbacks) since they key the cached record.
-    ``projector_epochs`` is the projector's ``epochs`` (``epochs`` here is the source prompts' tuning).
-    Returns (scores, target prompts).
+    ``projector_epochs`` is the projector's ``epochs`` (``epochs`` here is the source prompts' tuning);
+    ``avoid_relation_words=True`` (discretize) forbids each relation's vectors the words of its own patterns
+    (:attr:`data.Relation.words`). Returns (scores, target prompts).
     """
     from .transfer import transfer
 
@@ -92,6 +93,8 @@ def transfer_scores(world: World, method: str, sources: list[str], target: str, 
     def compute():
         seeded = {"seed": seed} if method in ("projector", "relative") else {}
         method_options = {"epochs" if k == "projector_epochs" else k: v for k, v in options.items()}
+        if method_options.pop("avoid_relation_words", False):
+            method_options["avoid"] = [world.relations[r].words for r in prompts[0].relations]
         result = transfer(method, [world.models[s] for s in sources], [p.vectors for p in prompts],
                           world.models[target], **seeded, **method_options)
         return _scored(world, target, result.prompts, m)

@@ -117,7 +117,7 @@ def transfer(method: str, source_lms, source_prompts, target_lm, *, n_anchors: i
     ``exclude`` (default: every LAMA fact word, see :func:`lama_fact_words`; pass ``()`` to exclude
     nothing), from ``words`` (default LAMA's BERT/RoBERTa/ALBERT vocabulary). ``options`` go to the method
     (e.g. ``steps``, ``topk``, ``seed``, ``select_step``, ``callback`` for relative; ``epochs``,
-    ``select_epoch`` for projector). ``device`` runs the relative search there (default: the target's).
+    ``select_epoch`` for projector; ``avoid`` for discretize). ``device`` runs the relative search there (default: the target's).
     """
     sources = list(source_lms) if isinstance(source_lms, (list, tuple)) else [source_lms]
     prompts = list(source_prompts) if isinstance(source_prompts, (list, tuple)) else [source_prompts]
@@ -135,7 +135,7 @@ def transfer(method: str, source_lms, source_prompts, target_lm, *, n_anchors: i
         if not candidates:
             raise AnchorError(f"no word is a single token in both {sources[0].name!r} and {target_lm.name!r}")
         out, chosen = discretize_transfer(prompts[0], anchor_embeddings(sources[0], candidates),
-                                          anchor_embeddings(target_lm, candidates), candidates)
+                                          anchor_embeddings(target_lm, candidates), candidates, **options)
         return TransferResult(out, method, words=chosen)
     chosen_anchors, source_anchors, target_anchors = anchor_pairs(sources, target_lm, n_anchors, exclude, words,
                                                                   lama_dir)
