@@ -178,6 +178,8 @@ def test_tune_or_load_reuses_the_stored_run(lm, rels, tmp_path, monkeypatch):
     assert not calls, "a stored run was recomputed"
     assert torch.equal(first.vectors, again.vectors) and metrics == metrics_again
     assert metrics["test"] == pytest.approx(evaluate(lm, again, rels, VOCAB))
+    prompts.tune_or_load(dataclasses.replace(lm, revision="rebuilt"), rels, VOCAB, config, store=store, progress=False)
+    assert calls, "a run stored for other weights of the same model name was reused"
 
 
 # ----------------------------------------------------------------------------- clear errors

@@ -32,6 +32,10 @@ class World:
         """A hash of every fact of the world (it keys the cached units scored on them)."""
         return sha256(" ".join(f.uuid for r in self.relations.values() for f in r.facts).encode()).hexdigest()
 
+    def revisions(self, names) -> dict[str, str]:
+        """The weights' revision of each named model (it keys the cached units, see :func:`zoo.load_model`)."""
+        return {name: self.models[name].revision for name in names}
+
 
 def load_world(models: list[str], relations: list[str] | None = None, device: str = "auto",
                test_facts: int | None = None) -> World:
@@ -63,7 +67,7 @@ def source_prompts(world: World, model: str, seed: int, m: int = 5, epochs: int 
 def _transfer_config(world: World, method: str, sources: list[str], target: str, seed: int, m: int, epochs: int,
                      options: dict) -> dict:
     return {"method": method, "sources": list(sources), "target": target, "seed": seed,
-            "relations": list(world.relations), "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)),
+            "revisions": world.revisions([*sources, target]), "relations": list(world.relations), "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)),
             "vocab_size": len(world.vocab), "facts": world.facts_digest, "options": options}
 
 
@@ -246,7 +250,8 @@ def search_trajectory(world: World, sources: list[str], target: str, seed: int, 
         raise ValueError(f"every must be a positive number of steps, got {every!r}")
     store = store if store is not None else RunStore()
     prompts = [source_prompts(world, s, seed, m, epochs, store, progress)[0] for s in sources]
-    config = {"sources": sources, "target": target, "seed": seed, "every": every, "relations": list(world.relations),
+    config = {"sources": sources, "target": target, "seed": seed, "every": every,
+              "revisions": world.revisions([*sources, target]), "relations": list(world.relations),
               "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)), "vocab_size": len(world.vocab),
               "facts": world.facts_digest, "options": options}
 
@@ -401,7 +406,7 @@ def reference_scores(world: World, model: str, seed: int = 0, m: int = 5,
     store = store if store is not None else RunStore()
     lm = world.models[model]
     order = list(world.relations)
-    config = {"model": model, "relations": order, "seed": seed, "m": m,
+    config = {"model": model, "revision": lm.revision, "relations": order, "seed": seed, "m": m,
               "templates": [world.relations[r].template for r in order],
               "facts": world.facts_digest, "vocab": sha256(" ".join(world.vocab).encode()).hexdigest()}
 

@@ -385,7 +385,7 @@ def _prepare(lm: MaskedLM, job: TargetJob, vocab: list[str]) -> _Prepared:
     teachers = [_check_vector(lm, t, config.m, f"teacher {i}") for i, t in enumerate(job.teachers)]
     if teachers:
         _teacher_weights(job.teacher_weights, len(teachers))
-    key = {"method": job.method, "model": lm.name, "width": lm.width, "target": target.id,
+    key = {"method": job.method, "model": lm.name, "revision": lm.revision, "width": lm.width, "target": target.id,
            "train": _digest(sorted(f.uuid for f in train)),
            "eval": _digest(sorted(f.uuid for f in target.facts if f.split != "train")),
            "vocab": _digest(vocab), **asdict(config),

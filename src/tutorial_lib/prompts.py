@@ -284,7 +284,7 @@ def tune_or_load(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
     from .results import RunStore
 
     store = store if store is not None else RunStore()
-    run_config = {"model": lm.name, "relations": list(relations), **asdict(config),
+    run_config = {"model": lm.name, "revision": lm.revision, "relations": list(relations), **asdict(config),
                   "facts": sha256(" ".join(f.uuid for r in relations.values() for f in r.facts).encode()).hexdigest(),
                   "vocab": sha256(" ".join(vocab).encode()).hexdigest()}
 

@@ -6,8 +6,10 @@ such as ``bert-base-cased`` on a machine with internet, or a local directory).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -51,6 +53,7 @@ class MaskedLM:
     name: str
     model: torch.nn.Module
     tokenizer: object
+    revision: str = ""  # which weights: a digest of the checkpoint file, or the Hub commit (keys cached runs)
 
     @property
     def width(self) -> int:
@@ -93,4 +96,16 @@ def load_model(name_or_id: str, device: str | torch.device | None = None) -> Mas
     except (OSError, ValueError) as err:
         raise UnknownModel(f"unknown model {name_or_id!r}: not in the mini zoo {zoo_names()} and not "
                            f"loadable by transformers ({err.__class__.__name__}: {str(err)[:200]})") from err
-    return MaskedLM(name_or_id, model.to(device).eval(), tokenizer)
+    return MaskedLM(name_or_id, model.to(device).eval(), tokenizer, _revision(source, model))
+
+
+def _revision(source: str, model) -> str:
+    """sha256 (16 hex digits) of a local checkpoint's weight files; a Hub model's commit hash otherwise. A
+    rebuilt zoo model gets a new revision, so results cached for its old weights are not reused."""
+    files = sorted(Path(source).glob("*.safetensors")) + sorted(Path(source).glob("*.bin"))
+    if files:
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
+    return str(getattr(model.config, "_commit_hash", None) or source)
