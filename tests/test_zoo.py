@@ -7,6 +7,7 @@ from tutorial_lib import data
 from tutorial_lib.zoo import ZOO, UnknownModel, load_model
 from tutorial_lib.zoo.build import DEFAULT_RELATIONS, WorldConfig, new_model, shared_anchor_words, world_relations
 from tutorial_lib.zoo.corpus import build_corpus, fact_sentences, pretraining_patterns, render
+from tutorial_lib.zoo.embeddings import distributional_start, ppmi_svd
 from tutorial_lib.zoo.pretrain import TrainConfig, encode, pretrain
 from tutorial_lib.zoo.vocab import train_byte_bpe, train_wordpiece
 
@@ -70,6 +71,50 @@ def test_pretraining_resumes_from_its_checkpoint(tiny_world, tmp_path):
     pretrain(new_model(spec, tok), tok, corpus, TrainConfig(epochs=1, batch_size=16), tmp_path / "b")
     with pytest.raises(ValueError, match="another training config"):
         pretrain(new_model(spec, tok), tok, corpus, TrainConfig(epochs=2, batch_size=16), tmp_path / "b")
+
+
+def test_ppmi_svd_puts_words_of_shared_contexts_together():
+    texts = ["the cat sat on the soft mat", "the dog sat on the soft mat", "a car drove along the long road",
+             "a truck drove along the long road"] * 20
+    tok = train_wordpiece(texts, 120, ["cat", "dog", "car", "truck", "zebra"])
+    vectors, seen = ppmi_svd(tok, texts, 8)
+    assert vectors.shape == (len(tok), 8)
+    vec = {w: vectors[data.word_token_id(tok, w)] for w in ("cat", "dog", "truck")}
+    cos = torch.nn.functional.cosine_similarity
+    assert cos(vec["cat"], vec["dog"], dim=0) > cos(vec["cat"], vec["truck"], dim=0) + 0.5
+    assert seen[data.word_token_id(tok, "cat")] and not seen[data.word_token_id(tok, "zebra")]
+
+
+def test_distributional_start_freezes_all_rows_but_fact_words(tiny_world, tmp_path):
+    rels, corpus, words = tiny_world
+    tok = train_wordpiece([s.text for s in corpus], 300, words)
+    from tutorial_lib.zoo import ZooSpec
+    model = new_model(ZooSpec("bert", hidden=32, layers=1, heads=2, seed=0), tok)
+    movable = sorted(words)[:3]
+    counts = distributional_start(model, tok, [s.text for s in corpus], movable)
+    assert counts["movable_tokens"] == 3 and counts["distributional_tokens"] > 50
+    start = model.get_input_embeddings().weight.detach().clone()
+    pretrain(model, tok, corpus, TrainConfig(epochs=2, batch_size=16, warmup_steps=2), tmp_path)
+    after = model.get_input_embeddings().weight.detach()
+    moved = 1 - torch.nn.functional.cosine_similarity(start, after, dim=-1)
+    ids = [data.word_token_id(tok, w) for w in movable]
+    frozen = start.norm(dim=-1) > 0  # the padding row is zero
+    frozen[ids] = False
+    assert moved[ids].min() > 1e-3  # fact words learn
+    assert moved[frozen].abs().max() < 1e-5  # everything else keeps its direction (weight decay only rescales)
+
+
+def test_revision_follows_the_weights_on_disk(tmp_path):
+    from conftest_transfer import tiny_lm
+    lm = tiny_lm("bert", width=32, seed=0)
+    lm.model.save_pretrained(tmp_path)
+    lm.tokenizer.save_pretrained(tmp_path)
+    first = load_model(str(tmp_path), device="cpu").revision
+    assert len(first) == 16 and load_model(str(tmp_path), device="cpu").revision == first
+    with torch.no_grad():
+        lm.model.get_input_embeddings().weight[5] += 1
+    lm.model.save_pretrained(tmp_path)
+    assert load_model(str(tmp_path), device="cpu").revision != first
 
 
 def test_unknown_model_lists_the_zoo():

@@ -1,4 +1,4 @@
-"""Build the mini zoo from scratch: corpus -> tokenizers -> pretraining -> checkpoint + model card.
+"""Build the mini zoo from scratch: corpus -> tokenizers -> word vectors -> pretraining -> checkpoint + card.
 
     python -m tutorial_lib.zoo.build                       # the default zoo (12 relations), all models
     python -m tutorial_lib.zoo.build --models mini-bert-base --relations all --max-facts 0
@@ -20,7 +20,9 @@ from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, RobertaConf
 from .. import data
 from ..probing import majority_p_at_1, template_p_at_1, vocab_ids
 from . import ZOO, ZOO_DIR, ZooSpec
+from ..transfer.anchors import fact_words
 from .corpus import build_corpus, objects, pretraining_patterns, wordnet_glosses
+from .embeddings import distributional_start
 from .pretrain import TrainConfig, pretrain
 from .vocab import train_byte_bpe, train_wordpiece, whole_words
 
@@ -44,6 +46,9 @@ class WorldConfig:
     text_fraction: float = 0.25  # share of English (WordNet) sentences in the corpus
     vocab_size: int = 10_000
     corpus_seed: int = 0
+    # "ppmi-svd": word embeddings start from co-occurrence statistics of all fact and gloss sentences and stay
+    # frozen but for fact words (zoo/embeddings.py); "random": the usual random start, all trainable
+    word_vectors: str = "ppmi-svd"
 
 
 def world_relations(world: WorldConfig, lama_dir=None) -> dict[str, data.Relation]:
@@ -108,6 +113,10 @@ def model_card(name: str, spec: ZooSpec, world: WorldConfig, train: TrainConfig,
         f"| relations | {', '.join(stats['relations'])} |",
         f"| corpus | {stats['fact_sentences']:,} fact sentences ({stats['facts']:,} facts, ParaRel paraphrases "
         f"+ AutoPrompt template; manual template held out) + {stats['text_sentences']:,} WordNet gloss sentences |",
+        ("| word embeddings | " + (f"start from PPMI-SVD vectors of {stats['vector_sentences']:,} sentences "
+                                   f"({stats['distributional_tokens']:,} tokens), frozen except the "
+                                   f"{stats['movable_tokens']:,} tokens of fact words |"
+                                   if "distributional_tokens" in stats else "random start, all trained |")),
         f"| training | {train.epochs} epochs = {stats['steps']:,} steps of {train.batch_size}, AdamW lr {train.lr}, "
         f"seed {spec.seed} |",
         f"| time | {stats['seconds'] / 60:.1f} min on {stats['threads']} CPU thread(s) |", "",
@@ -163,6 +172,13 @@ def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path
     corpus = build_corpus(relations, text, world.text_fraction, world.per_fact, world.corpus_seed)
     model = new_model(spec, tokenizer)
     started = time.monotonic()
+    start = {}
+    if world.word_vectors == "ppmi-svd":
+        facts = [s.text for s in corpus if s.object_span is not None]
+        start = {**distributional_start(model, tokenizer, facts + text, fact_words(relations)),
+                 "vector_sentences": len(facts) + len(text)}
+    elif world.word_vectors != "random":
+        raise ValueError(f"word_vectors must be 'ppmi-svd' or 'random', got {world.word_vectors!r}")
     train = TrainConfig(**{**asdict(train), "seed": spec.seed, "lr": train.lr * FAMILY_LR[spec.family]})
     history = pretrain(model, tokenizer, corpus, train,
                        workdir / name,
@@ -176,7 +192,7 @@ def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path
         "relations": list(relations), "facts": sum(len(r.facts) for r in relations.values()),
         "fact_sentences": sum(s.object_span is not None for s in corpus),
         "text_sentences": sum(s.object_span is None for s in corpus),
-        "steps": history[-1]["step"], "seconds": history[-1]["seconds"], "threads": torch.get_num_threads(),
+        **start, "steps": history[-1]["step"], "seconds": history[-1]["seconds"], "threads": torch.get_num_threads(),
         "history": history, "eval": evaluate_facts(model, tokenizer, relations),
         "build_seconds": time.monotonic() - started,
     }
@@ -205,12 +221,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tokenizers-only", action="store_true", help="train the tokenizers and stop")
     parser.add_argument("--refresh-cards", action="store_true",
                         help="re-measure the model cards of the built --models (facts, shared word geometry) and stop")
+    parser.add_argument("--word-vectors", choices=["ppmi-svd", "random"], default=WorldConfig.word_vectors,
+                        help="start of the word embeddings (random: the first zoo's recipe, all trained)")
     parser.add_argument("--epochs", type=float, default=TrainConfig.epochs)
     parser.add_argument("--workdir", type=Path, default=Path(".zoo-work"))
     parser.add_argument("--out", type=Path, default=ZOO_DIR)
     parser.add_argument("--lama-dir", default=None)
     args = parser.parse_args(argv)
-    world = WorldConfig(relations=tuple(args.relations), max_facts=args.max_facts or None)
+    world = WorldConfig(relations=tuple(args.relations), max_facts=args.max_facts or None,
+                        word_vectors=args.word_vectors)
     train = TrainConfig(epochs=args.epochs)
     if args.refresh_cards:
         for name in args.models:

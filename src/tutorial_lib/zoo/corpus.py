@@ -2,8 +2,9 @@
 
 Fact sentences render every fact of the chosen relations with the ParaRel paraphrases and the AutoPrompt
 template, never with the manual LAMA template (held out, so the manual-prompt baseline stays honest).
-English text comes from WordNet glosses (Debian package ``wordnet-base``), giving the word embeddings a
-language-like geometry. Each fact sentence remembers where its object is, so pretraining can mask it.
+English text comes from WordNet glosses (Debian package ``wordnet-base``): a share of them is mixed into the
+pretraining corpus, and all of them feed the word vectors the models start from (:mod:`.embeddings`). Each
+fact sentence remembers where its object is, so pretraining can mask it.
 """
 from __future__ import annotations
 
