@@ -19,8 +19,8 @@ from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, RobertaConf
 
 from .. import data
 from ..probing import majority_p_at_1, template_p_at_1, vocab_ids
-from . import ZOO, ZOO_DIR, ZooSpec
 from ..transfer.anchors import fact_words
+from . import ZOO, ZOO_DIR, ZooSpec
 from .corpus import build_corpus, objects, pretraining_patterns, wordnet_glosses
 from .embeddings import distributional_start
 from .pretrain import TrainConfig, pretrain
@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--refresh-cards", action="store_true",
                         help="re-measure the model cards of the built --models (facts, shared word geometry) and stop")
     parser.add_argument("--word-vectors", choices=["ppmi-svd", "random"], default=WorldConfig.word_vectors,
-                        help="start of the word embeddings (random: the first zoo's recipe, all trained)")
+                        help="start of the word embeddings (random: the first zoo's recipe, all trained; "
+                             "use a fresh --workdir when switching)")
     parser.add_argument("--epochs", type=float, default=TrainConfig.epochs)
     parser.add_argument("--workdir", type=Path, default=Path(".zoo-work"))
     parser.add_argument("--out", type=Path, default=ZOO_DIR)
