@@ -67,7 +67,8 @@ def source_prompts(world: World, model: str, seed: int, m: int = 5, epochs: int 
 def _transfer_config(world: World, method: str, sources: list[str], target: str, seed: int, m: int, epochs: int,
                      options: dict) -> dict:
     return {"method": method, "sources": list(sources), "target": target, "seed": seed,
-            "revisions": world.revisions([*sources, target]), "relations": list(world.relations), "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)),
+            "revisions": world.revisions([*sources, target]), "relations": list(world.relations),
+            "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)),
             "vocab_size": len(world.vocab), "facts": world.facts_digest, "options": options}
 
 

@@ -117,7 +117,8 @@ def transfer(method: str, source_lms, source_prompts, target_lm, *, n_anchors: i
     ``exclude`` (default: every LAMA fact word, see :func:`lama_fact_words`; pass ``()`` to exclude
     nothing), from ``words`` (default LAMA's BERT/RoBERTa/ALBERT vocabulary). ``options`` go to the method
     (e.g. ``steps``, ``topk``, ``seed``, ``select_step``, ``callback`` for relative; ``epochs``,
-    ``select_epoch`` for projector; ``avoid`` for discretize). ``device`` runs the relative search there (default: the target's).
+    ``select_epoch`` for projector; ``avoid`` for discretize). ``device`` runs the relative search there
+    (default: the target's).
     """
     sources = list(source_lms) if isinstance(source_lms, (list, tuple)) else [source_lms]
     prompts = list(source_prompts) if isinstance(source_prompts, (list, tuple)) else [source_prompts]

@@ -23,8 +23,8 @@ def discretize_transfer(source_prompts: torch.Tensor, source_candidates: torch.T
 
     ``source_candidates`` [C, d_s] and ``target_candidates`` [C, d_t] are the two models' input embeddings
     of the same ``words`` (single tokens in both, see :func:`anchors.shared_words`). ``avoid`` (one
-    collection of words per relation, compared lower-cased) forbids those words to that relation's vectors: chapter 3
-    forbids each relation its own words to test why discretization works on the mini zoo."""
+    collection of words per relation, compared lower-cased) forbids those words to that relation's vectors:
+    chapter 3 forbids each relation its own words to test why discretization works on the mini zoo."""
     if not (len(words) == source_candidates.shape[0] == target_candidates.shape[0]):
         raise ValueError(f"{len(words)} words but {source_candidates.shape[0]} source and "
                          f"{target_candidates.shape[0]} target candidate embeddings; they must match row by row")
