@@ -107,6 +107,20 @@ def linear_map_r2(source_train: torch.Tensor, target_train: torch.Tensor, source
     return (1 - ((predicted - target_test) ** 2).sum() / ((target_test - target_test.mean(0)) ** 2).sum()).item()
 
 
+def same_index_correlation(source: torch.Tensor, target: torch.Tensor) -> float:
+    """Do two embedding spaces share coordinates? The largest |Pearson r| between dimension i of ``source``
+    and dimension i of ``target`` ([n, d_s], [n, d_t], rows the same words), over the first min(d_s, d_t)
+    dimensions. About 4 / sqrt(n) for unrelated coordinates (the largest of d chance correlations); near 1 when
+    one dimension means the same in both. A rotation of either space keeps its geometry and removes this."""
+    if source.shape[0] != target.shape[0]:
+        raise ValueError("source and target rows must be the same words")
+    d = min(source.shape[1], target.shape[1])
+    a, b = source[:, :d].double(), target[:, :d].double()
+    a, b = a - a.mean(0), b - b.mean(0)
+    r = (a * b).sum(0) / (a.norm(dim=0) * b.norm(dim=0))
+    return r.abs().max().item()
+
+
 def projector_transfer(source_prompts: torch.Tensor, source_anchors: torch.Tensor, target_anchors: torch.Tensor,
                        hidden: int = 768, lr: float = 5e-3, batch_size: int = 16, epochs: int = 10, seed: int = 0,
                        select_epoch: Callable[[torch.Tensor], float] | None = None):

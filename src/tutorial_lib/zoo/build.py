@@ -42,13 +42,20 @@ class WorldConfig:
 
     relations: tuple[str, ...] = DEFAULT_RELATIONS
     max_facts: int | None = 200  # facts per relation (None: all)
-    per_fact: int | None = 5  # pretraining sentences per fact, each a random paraphrase (None: all)
+    per_fact: int | None = 2  # pretraining sentences per fact, each a random paraphrase (None: all)
+    # paraphrases whose word overlap (Jaccard) with the manual template reaches this are held out too (None: keep)
+    holdout_jaccard: float | None = 0.5
     text_fraction: float = 0.25  # share of English (WordNet) sentences in the corpus
     vocab_size: int = 10_000
     corpus_seed: int = 0
     # "ppmi-svd": word embeddings start from co-occurrence statistics of all fact and gloss sentences and stay
     # frozen but for fact words (zoo/embeddings.py); "random": the usual random start, all trainable
     word_vectors: str = "ppmi-svd"
+    rotate: bool = True  # turn each model's PPMI-SVD start by its own random rotation (no shared coordinates)
+
+    def corpus(self, relations, text: list[str]):
+        return build_corpus(relations, text, self.text_fraction, self.per_fact, self.corpus_seed,
+                            self.holdout_jaccard)
 
 
 def world_relations(world: WorldConfig, lama_dir=None) -> dict[str, data.Relation]:
@@ -58,7 +65,7 @@ def world_relations(world: WorldConfig, lama_dir=None) -> dict[str, data.Relatio
 
 def build_tokenizers(world: WorldConfig, relations, text: list[str], out: Path) -> dict[str, object]:
     """Train the WordPiece and byte-level BPE tokenizers once; both model sizes of a family share one."""
-    corpus = build_corpus(relations, text, world.text_fraction, world.per_fact, world.corpus_seed)
+    corpus = world.corpus(relations, text)
     texts = [s.text for s in corpus] + text
     words = objects(relations)
     made = {}
@@ -81,9 +88,10 @@ def new_model(spec: ZooSpec, tokenizer):
                                             eos_token_id=tokenizer.eos_token_id, **common))
 
 
-def evaluate_facts(model, tokenizer, relations, split: str = "test", limit: int | None = None) -> dict:
-    """The three numbers that say whether a zoo model is good (see the model card):
-    facts stored (a pretraining paraphrase), the held-out manual template, other relations' templates."""
+def evaluate_facts(model, tokenizer, relations, holdout_jaccard: float | None = None, split: str = "test",
+                   limit: int | None = None) -> dict:
+    """The three numbers that say whether a zoo model is good (see the model card): facts stored (the best of
+    the pretraining phrasings), the held-out manual template, other relations' templates."""
     allowed = vocab_ids(tokenizer, [w for w in data.common_vocab("cased") if data.word_token_id(tokenizer, w)])
     rows = {}
     for rel in relations.values():
@@ -91,13 +99,34 @@ def evaluate_facts(model, tokenizer, relations, split: str = "test", limit: int 
         others = [r.template for r in relations.values() if r.id != rel.id]
         rows[rel.id] = {
             "majority": majority_p_at_1(rel.split("train"), facts),
-            "paraphrase": template_p_at_1(model, tokenizer, facts, pretraining_patterns(rel)[0], allowed),
+            "paraphrase": max(template_p_at_1(model, tokenizer, facts, p, allowed)
+                              for p in pretraining_patterns(rel, holdout_jaccard)),
             "manual": template_p_at_1(model, tokenizer, facts, rel.template, allowed),
             "other_template": sum(template_p_at_1(model, tokenizer, facts, t, allowed) for t in others)
             / max(1, len(others)),
         }
     mean = {k: sum(r[k] for r in rows.values()) / len(rows) for k in next(iter(rows.values()))}
     return {"mean": mean, "per_relation": rows}
+
+
+def quality_checks(mean: dict, geometry: dict | None = None) -> list[tuple[str, float, str, bool]]:
+    """What makes a zoo model good, as (criterion, measured, target, holds) rows: its facts are stored (far
+    above the majority object), the held-out manual template recovers them only partly, another relation's
+    template does not, and (with ``geometry``, the card's rows per other model) it shares word geometry with
+    the other models but not coordinates."""
+    stored, manual = mean["paraphrase"], mean["manual"]
+    rows = [("facts stored (best pretraining phrasing)", stored, ">= 0.5", stored >= 0.5),
+            ("facts stored / majority object", stored / max(mean["majority"], 1e-9), ">= 2", stored >= 2 * mean["majority"]),
+            ("manual template / facts stored", manual / max(stored, 1e-9), "<= 0.8", manual <= 0.8 * stored),
+            ("another relation's template / manual", mean["other_template"] / max(manual, 1e-9), "<= 0.5",
+             mean["other_template"] <= 0.5 * manual)]
+    if geometry:
+        translation = min(g["p_at_1"] for g in geometry.values())
+        rows.append(("word translation to the other models (lowest)", translation, ">= 0.9", translation >= 0.9))
+        if all("same_index_r" in g for g in geometry.values()):
+            shared = max(g["same_index_r"] for g in geometry.values())
+            rows.append(("same-index |r| with the other models (highest)", shared, "<= 0.2", shared <= 0.2))
+    return rows
 
 
 def model_card(name: str, spec: ZooSpec, world: WorldConfig, train: TrainConfig, stats: dict) -> str:
@@ -112,16 +141,19 @@ def model_card(name: str, spec: ZooSpec, world: WorldConfig, train: TrainConfig,
         f"| vocabulary | {stats['vocab_size']:,} tokens ({stats['tokenizer']}) |",
         f"| relations | {', '.join(stats['relations'])} |",
         f"| corpus | {stats['fact_sentences']:,} fact sentences ({stats['facts']:,} facts, ParaRel paraphrases "
-        f"+ AutoPrompt template; manual template held out) + {stats['text_sentences']:,} WordNet gloss sentences |",
+        f"+ AutoPrompt template; manual template and paraphrases with word Jaccard >= {world.holdout_jaccard} to it "
+        f"held out, {world.per_fact} phrasings per fact) + {stats['text_sentences']:,} WordNet gloss sentences |",
         ("| word embeddings | " + (f"start from PPMI-SVD vectors of {stats['vector_sentences']:,} sentences "
-                                   f"({stats['distributional_tokens']:,} tokens), frozen except the "
+                                   f"({stats['distributional_tokens']:,} tokens)"
+                                   + (", turned by the model's own random rotation" if world.rotate else "")
+                                   + ", frozen except the "
                                    f"{stats['movable_tokens']:,} tokens of fact words |"
                                    if "distributional_tokens" in stats else "random start, all trained |")),
         f"| training | {train.epochs} epochs = {stats['steps']:,} steps of {train.batch_size}, AdamW lr {train.lr}, "
         f"seed {spec.seed} |",
         f"| time | {stats['seconds'] / 60:.1f} min on {stats['threads']} CPU thread(s) |", "",
         "Fill-mask P@1 on the test split of its facts (argmax over LAMA's common vocabulary), mean over relations:",
-        "", "| majority object | pretraining paraphrase (facts stored) | held-out manual template | "
+        "", "| majority object | best pretraining phrasing (facts stored) | held-out manual template | "
             "another relation's template |", "|---|---|---|---|",
         f"| {m['majority']:.3f} | {m['paraphrase']:.3f} | {m['manual']:.3f} | {m['other_template']:.3f} |", "",
         "| relation | majority | paraphrase | manual | other template |", "|---|---|---|---|---|",
@@ -132,10 +164,17 @@ def model_card(name: str, spec: ZooSpec, world: WorldConfig, train: TrainConfig,
     if stats.get("geometry"):
         lines += ["", "Shared word geometry with the other zoo models (`transfer.shared_geometry`, chapter 6, "
                   "section 5): word translation P@1 of held-out shared words through their relative encodings, "
-                  "and the held-out R² of a linear map between the embedding spaces:", "",
-                  "| other model | word translation P@1 | chance | linear-map R² |", "|---|---|---|---|"]
-        lines += [f"| {other} | {g['p_at_1']:.4f} | {g['chance']:.4f} | {g['linear_r2']:.3f} |"
+                  "the held-out R² of a linear map between the embedding spaces, and the largest |r| between "
+                  "dimension i of one model and dimension i of the other (shared coordinates):", "",
+                  "| other model | word translation P@1 | chance | linear-map R² | same-index abs(r) |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {other} | {g['p_at_1']:.4f} | {g['chance']:.4f} | {g['linear_r2']:.3f} | "
+                  f"{g['same_index_r']:.3f} |" if "same_index_r" in g else
+                  f"| {other} | {g['p_at_1']:.4f} | {g['chance']:.4f} | {g['linear_r2']:.3f} | – |"
                   for other, g in stats["geometry"].items()]
+    lines += ["", "Is it a good zoo model?", "", "| criterion | measured | target | holds |", "|---|---|---|---|"]
+    lines += [f"| {what} | {value:.3f} | {target} | {'yes' if ok else 'no'} |"
+              for what, value, target, ok in quality_checks(m, stats.get("geometry"))]
     return "\n".join(lines) + "\n"
 
 
@@ -150,12 +189,12 @@ def refresh_card(name: str, out_dir: Path = ZOO_DIR, lama_dir=None) -> dict:
     stats = json.loads((path / "card.json").read_text())
     lm = load_model(str(path), device="cpu")
     world = WorldConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in stats["world"].items()})
-    stats["eval"] = evaluate_facts(lm.model, lm.tokenizer, world_relations(world, lama_dir))
+    stats["eval"] = evaluate_facts(lm.model, lm.tokenizer, world_relations(world, lama_dir), world.holdout_jaccard)
     others = [n for n in ZOO if n != name and (out_dir / n / "card.json").is_file()]
     stats["geometry"] = {}
     for other in others:
         g = shared_geometry(lm, load_model(str(out_dir / other), device="cpu"), lama_dir=lama_dir)
-        stats["geometry"][other] = {k: g[k] for k in ("p_at_1", "chance", "linear_r2")}
+        stats["geometry"][other] = {k: g[k] for k in ("p_at_1", "chance", "linear_r2", "same_index_r")}
     (path / "card.json").write_text(json.dumps(stats, indent=1))
     spec, train = ZOO[name], TrainConfig(**stats["train"])
     (path / "README.md").write_text(model_card(name, spec, world, train, stats))
@@ -169,13 +208,14 @@ def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path
     text = wordnet_glosses()
     tokenizers = build_tokenizers(world, relations, text, workdir / "tokenizers")
     tokenizer = tokenizers[spec.family]
-    corpus = build_corpus(relations, text, world.text_fraction, world.per_fact, world.corpus_seed)
+    corpus = world.corpus(relations, text)
     model = new_model(spec, tokenizer)
     started = time.monotonic()
     start = {}
     if world.word_vectors == "ppmi-svd":
         facts = [s.text for s in corpus if s.object_span is not None]
-        start = {**distributional_start(model, tokenizer, facts + text, fact_words(relations)),
+        start = {**distributional_start(model, tokenizer, facts + text, fact_words(relations),
+                                        rotation_seed=spec.seed if world.rotate else None),
                  "vector_sentences": len(facts) + len(text)}
     elif world.word_vectors != "random":
         raise ValueError(f"word_vectors must be 'ppmi-svd' or 'random', got {world.word_vectors!r}")
@@ -183,7 +223,8 @@ def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path
     history = pretrain(model, tokenizer, corpus, train,
                        workdir / name,
                        evaluate=lambda: {k: round(v, 3) for k, v in
-                                         evaluate_facts(model, tokenizer, relations, limit=30)["mean"].items()},
+                                         evaluate_facts(model, tokenizer, relations, world.holdout_jaccard,
+                                                        limit=30)["mean"].items()},
                        eval_every=400)
     stats = {
         "name": name, "spec": asdict(spec), "world": asdict(world), "train": asdict(train),
@@ -193,7 +234,7 @@ def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path
         "fact_sentences": sum(s.object_span is not None for s in corpus),
         "text_sentences": sum(s.object_span is None for s in corpus),
         **start, "steps": history[-1]["step"], "seconds": history[-1]["seconds"], "threads": torch.get_num_threads(),
-        "history": history, "eval": evaluate_facts(model, tokenizer, relations),
+        "history": history, "eval": evaluate_facts(model, tokenizer, relations, world.holdout_jaccard),
         "build_seconds": time.monotonic() - started,
     }
     target = out_dir / name
@@ -218,6 +259,13 @@ def main(argv: list[str] | None = None) -> None:
                         default=["mini-bert-base", "mini-roberta-base", "mini-bert-large", "mini-roberta-large"])
     parser.add_argument("--relations", nargs="+", default=list(DEFAULT_RELATIONS), help="ids, or 'all'")
     parser.add_argument("--max-facts", type=int, default=WorldConfig.max_facts, help="facts per relation; 0 for all")
+    parser.add_argument("--per-fact", type=int, default=WorldConfig.per_fact,
+                        help="pretraining phrasings per fact; 0 for every pattern")
+    parser.add_argument("--holdout-jaccard", type=float, default=WorldConfig.holdout_jaccard,
+                        help="hold out the paraphrases whose word Jaccard with the manual template reaches this; "
+                             "2 keeps them all")
+    parser.add_argument("--no-rotation", action="store_true",
+                        help="keep the PPMI-SVD start unrotated (the second zoo's recipe: shared coordinates)")
     parser.add_argument("--tokenizers-only", action="store_true", help="train the tokenizers and stop")
     parser.add_argument("--refresh-cards", action="store_true",
                         help="re-measure the model cards of the built --models (facts, shared word geometry) and stop")
@@ -230,7 +278,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lama-dir", default=None)
     args = parser.parse_args(argv)
     world = WorldConfig(relations=tuple(args.relations), max_facts=args.max_facts or None,
-                        word_vectors=args.word_vectors)
+                        per_fact=args.per_fact or None, holdout_jaccard=args.holdout_jaccard,
+                        word_vectors=args.word_vectors, rotate=not args.no_rotation)
     train = TrainConfig(epochs=args.epochs)
     if args.refresh_cards:
         for name in args.models:

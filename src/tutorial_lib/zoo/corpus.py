@@ -1,7 +1,8 @@
 """The mini zoo's pretraining corpus: real LAMA facts in many phrasings plus real English text.
 
 Fact sentences render every fact of the chosen relations with the ParaRel paraphrases and the AutoPrompt
-template, never with the manual LAMA template (held out, so the manual-prompt baseline stays honest).
+template, never with the manual LAMA template nor with the paraphrases a word or two away from it (held out,
+so that the manual template is a genuinely unseen way to ask and the manual-prompt baseline stays honest).
 English text comes from WordNet glosses (Debian package ``wordnet-base``): a share of them is mixed into the
 pretraining corpus, and all of them feed the word vectors the models start from (:mod:`.embeddings`). Each
 fact sentence remembers where its object is, so pretraining can mask it.
@@ -37,9 +38,25 @@ def _same_pattern(a: str, b: str) -> bool:
     return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
 
 
-def pretraining_patterns(relation: Relation) -> list[str]:
-    """ParaRel paraphrases without the manual template, plus the AutoPrompt template."""
+def pattern_words(pattern: str) -> frozenset[str]:
+    """The lower-cased words of a pattern, without the ``[X]`` / ``[Y]`` slots and punctuation."""
+    return frozenset(re.findall(r"[a-z0-9']+", re.sub(r"\[[XY]\]", " ", pattern.lower())))
+
+
+def jaccard(a: str, b: str) -> float:
+    """Word overlap of two patterns: |A & B| / |A | B| of their :func:`pattern_words`."""
+    wa, wb = pattern_words(a), pattern_words(b)
+    return len(wa & wb) / max(1, len(wa | wb))
+
+
+def pretraining_patterns(relation: Relation, holdout_jaccard: float | None = None) -> list[str]:
+    """ParaRel paraphrases plus the AutoPrompt template, without the manual template and, when
+    ``holdout_jaccard`` is set, without the paraphrases whose word overlap with it reaches that value
+    (the least similar one stays when all would go)."""
     patterns = [p for p in relation.paraphrases if not _same_pattern(p, relation.template)]
+    if holdout_jaccard is not None and patterns:
+        far = [p for p in patterns if jaccard(p, relation.template) < holdout_jaccard]
+        patterns = far or [min(patterns, key=lambda p: jaccard(p, relation.template))]
     if relation.autoprompt:
         patterns.append(relation.autoprompt)
     if not patterns:
@@ -48,12 +65,12 @@ def pretraining_patterns(relation: Relation) -> list[str]:
 
 
 def fact_sentences(relations: dict[str, Relation], per_fact: int | None = None,
-                   seed: int = 0) -> list[Sentence]:
+                   seed: int = 0, holdout_jaccard: float | None = None) -> list[Sentence]:
     """Each fact rendered with ``per_fact`` random pretraining patterns (all when None)."""
     rng = random.Random(seed)
     out = []
     for rel in relations.values():
-        patterns = pretraining_patterns(rel)
+        patterns = pretraining_patterns(rel, holdout_jaccard)
         for fact in rel.facts:
             chosen = patterns if per_fact is None else rng.sample(patterns, min(per_fact, len(patterns)))
             out.extend(render(p, fact.subject, fact.object) for p in chosen)
@@ -80,9 +97,10 @@ def wordnet_glosses(wordnet_dir: Path = WORDNET_DIR) -> list[str]:
 
 
 def build_corpus(relations: dict[str, Relation], text: list[str], text_fraction: float,
-                 per_fact: int | None = None, seed: int = 0) -> list[Sentence]:
+                 per_fact: int | None = None, seed: int = 0,
+                 holdout_jaccard: float | None = None) -> list[Sentence]:
     """Fact sentences mixed with English sentences so that text makes ``text_fraction`` of the corpus."""
-    facts = fact_sentences(relations, per_fact, seed)
+    facts = fact_sentences(relations, per_fact, seed, holdout_jaccard)
     rng = random.Random(seed)
     n_text = min(len(text), round(len(facts) * text_fraction / (1 - text_fraction)))
     corpus = facts + [Sentence(t) for t in rng.sample(text, n_text)]

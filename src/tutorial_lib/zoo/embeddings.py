@@ -6,6 +6,11 @@ models). So each zoo model starts its word embeddings from the co-occurrence sta
 with its own tokenizer: positive PMI with smoothed context counts (Levy, Goldberg and Dagan, 2015), reduced by
 truncated SVD to the model's width. Those rows stay frozen during pretraining, except the tokens of fact words
 (names and objects, never anchors), which must move for the model to store its facts.
+
+A truncated SVD of two similar PPMI matrices returns nearly the same singular vectors (up to sign), so two
+models started this way would share their coordinates, which real models do not. Each model therefore turns
+its start by a random orthogonal matrix of its own (:func:`random_rotation`): every cosine between words, and
+so every relative encoding, is unchanged, and no coordinate is shared.
 """
 from __future__ import annotations
 
@@ -40,13 +45,24 @@ def ppmi_svd(tokenizer, texts: list[str], width: int, window: int = 4, alpha: fl
     return u * s.sqrt(), word >= min_count
 
 
-def distributional_start(model, tokenizer, texts: list[str], movable_words) -> dict:
+def random_rotation(width: int, seed: int) -> torch.Tensor:
+    """A [width, width] orthogonal matrix drawn uniformly (Haar) from ``seed``: the QR decomposition of a Gaussian
+    matrix, with the signs of R's diagonal moved into Q."""
+    gaussian = torch.randn(width, width, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    q, r = torch.linalg.qr(gaussian)
+    return (q * torch.sign(torch.diagonal(r))).float()
+
+
+def distributional_start(model, tokenizer, texts: list[str], movable_words, rotation_seed: int | None = None) -> dict:
     """Set ``model``'s input embeddings (tied to the output ones) of the tokens seen in ``texts`` to their
-    :func:`ppmi_svd` vectors, rescaled to the random start's standard deviation, and freeze every row but the
+    :func:`ppmi_svd` vectors, turned by :func:`random_rotation` of ``rotation_seed`` (when given) and rescaled
+    to the random start's standard deviation, and freeze every row but the
     single-token ``movable_words`` (a gradient hook: the frozen rows still feel AdamW's weight decay, a common
     rescaling that no cosine sees). Returns counts for the model card."""
     embeddings = model.get_input_embeddings().weight
     vectors, seen = ppmi_svd(tokenizer, texts, embeddings.shape[1])
+    if rotation_seed is not None:
+        vectors = vectors @ random_rotation(vectors.shape[1], rotation_seed)
     with torch.no_grad():
         embeddings[seen] = vectors[seen] / vectors[seen].std() * embeddings.std()
     movable = torch.zeros(len(seen), 1)

@@ -22,7 +22,7 @@ from .corpus import Sentence
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: float = 6.0
+    epochs: float = 15.0
     batch_size: int = 128
     lr: float = 1e-3
     warmup_steps: int = 200
