@@ -21,7 +21,8 @@ from .anchors import (AnchorError, FewAnchorsWarning, anchor_embeddings, anchor_
                       shared_words, single_token_ids)
 from .direct import WidthMismatch, direct_transfer
 from .discretize import discretize_transfer, nearest_words
-from .projector import Projector, linear_map_r2, projector_transfer, same_index_correlation, train_projectors
+from .projector import (Projector, linear_map_r2, projector_transfer, rotation_chance, same_index_correlations,
+                        train_projectors)
 from .relative import (embedding_stats, init_prompts, matching_loss, normalize_to_target, relative_encoding,
                        relative_transfer, topk_mask, word_translation)
 
@@ -31,7 +32,7 @@ __all__ = ["METHODS", "AnchorError", "FewAnchorsWarning", "Projector", "Transfer
            "anchor_embeddings", "anchor_pairs", "anchor_words", "direct_transfer", "discretize_transfer",
            "embedding_stats",
            "fact_words", "init_prompts", "lama_fact_words", "linear_map_r2", "matching_loss", "nearest_words",
-           "normalize_to_target", "projector_transfer", "relative_encoding", "relative_transfer", "same_index_correlation",
+           "normalize_to_target", "projector_transfer", "relative_encoding", "relative_transfer", "rotation_chance", "same_index_correlations",
            "shared_words", "single_token_ids", "topk_mask", "train_projectors", "transfer",
            "shared_geometry", "word_translation"]
 
@@ -86,13 +87,15 @@ def shared_geometry(source_lm, target_lm, n_anchors: int | None = None, probe_ev
                     words: list[str] | None = None, lama_dir=None) -> dict:
     """:func:`word_translation` between two models on their shared words: every ``probe_every``-th shared
     word (by frequency) is a probe, the others (at most ``n_anchors``) are the anchors. Returns
-    ``{"p_at_1", "chance", "probes", "anchors", "relative_cosine", "linear_r2", "same_index_r"}``:
+    ``{"p_at_1", "chance", "probes", "anchors", "relative_cosine", "linear_r2", "same_index_r", "same_index_mean",
+    "same_index_chance"}``:
     ``relative_cosine`` is the mean
     cosine between the source relative encodings of different probe words (near 1: every word looks the same
     through the anchors, as in a strongly anisotropic embedding space); ``linear_r2`` the share of the probes'
     target embeddings that an affine map fitted on the anchors explains (:func:`linear_map_r2`); ``same_index_r``
-    the largest correlation between dimension i of one model and dimension i of the other over all shared
-    words (:func:`same_index_correlation`: do the models share coordinates, not only geometry?)."""
+    and ``same_index_mean`` the largest and the mean |r| between dimension i of one model and dimension i of the
+    other over all shared words (:func:`same_index_correlations`: do the models share coordinates, not only
+    geometry?), ``same_index_chance`` the largest for a random rotation of the source (:func:`rotation_chance`)."""
     if probe_every < 2:
         raise ValueError(f"probe_every must be >= 2 (some shared words must stay anchors), got {probe_every}")
     shared, (source_all,), target_all = anchor_pairs(source_lm, target_lm, None, exclude, words, lama_dir)
@@ -108,7 +111,14 @@ def shared_geometry(source_lm, target_lm, n_anchors: int | None = None, probe_ev
             "relative_cosine": off_diagonal.nanmean().item(),
             "linear_r2": linear_map_r2(source_all[anchors], target_all[anchors], source_all[probes],
                                        target_all[probes]),
-            "same_index_r": same_index_correlation(source_all, target_all)}
+            **same_index(source_all, target_all)}
+
+
+def same_index(source: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    """Largest and mean same-index |r| of two embedding matrices (rows the same words), and the chance level."""
+    r = same_index_correlations(source, target)
+    return {"same_index_r": r.max().item(), "same_index_mean": r.mean().item(),
+            "same_index_chance": rotation_chance(source)}
 
 
 def transfer(method: str, source_lms, source_prompts, target_lm, *, n_anchors: int | None = None,

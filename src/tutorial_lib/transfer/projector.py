@@ -107,18 +107,26 @@ def linear_map_r2(source_train: torch.Tensor, target_train: torch.Tensor, source
     return (1 - ((predicted - target_test) ** 2).sum() / ((target_test - target_test.mean(0)) ** 2).sum()).item()
 
 
-def same_index_correlation(source: torch.Tensor, target: torch.Tensor) -> float:
-    """Do two embedding spaces share coordinates? The largest |Pearson r| between dimension i of ``source``
-    and dimension i of ``target`` ([n, d_s], [n, d_t], rows the same words), over the first min(d_s, d_t)
-    dimensions. About 4 / sqrt(n) for unrelated coordinates (the largest of d chance correlations); near 1 when
-    one dimension means the same in both. A rotation of either space keeps its geometry and removes this."""
+def same_index_correlations(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Do two embedding spaces share coordinates? |Pearson r| between dimension i of ``source`` and dimension i
+    of ``target`` ([n, d_s], [n, d_t], rows the same words), for each of the first min(d_s, d_t) dimensions.
+    Near 1 when a dimension means the same in both spaces. For one geometry in two random orientations (a
+    random rotation of the other) it is about |Q_ii| of that rotation: the mean about 0.8 / sqrt(d), the largest
+    of d of them 0.2-0.35 at the zoo's widths (:func:`rotation_chance`)."""
     if source.shape[0] != target.shape[0]:
         raise ValueError("source and target rows must be the same words")
     d = min(source.shape[1], target.shape[1])
     a, b = source[:, :d].double(), target[:, :d].double()
     a, b = a - a.mean(0), b - b.mean(0)
-    r = (a * b).sum(0) / (a.norm(dim=0) * b.norm(dim=0))
-    return r.abs().max().item()
+    return ((a * b).sum(0) / (a.norm(dim=0) * b.norm(dim=0))).abs().float()
+
+
+def rotation_chance(source: torch.Tensor, seed: int = 0) -> float:
+    """The largest same-index |r| between ``source`` and a random rotation of itself: what two models with the
+    same geometry and unrelated coordinates show by chance."""
+    q, _ = torch.linalg.qr(torch.randn(source.shape[1], source.shape[1], generator=torch.Generator().manual_seed(seed),
+                                       dtype=torch.float64))
+    return same_index_correlations(source, (source.double() @ q).float()).max().item()
 
 
 def projector_transfer(source_prompts: torch.Tensor, source_anchors: torch.Tensor, target_anchors: torch.Tensor,

@@ -39,8 +39,9 @@ def _same_pattern(a: str, b: str) -> bool:
 
 
 def pattern_words(pattern: str) -> frozenset[str]:
-    """The lower-cased words of a pattern, without the ``[X]`` / ``[Y]`` slots and punctuation."""
-    return frozenset(re.findall(r"[a-z0-9']+", re.sub(r"\[[XY]\]", " ", pattern.lower())))
+    """The lower-cased words of a pattern, the ``[X]`` and ``[Y]`` slots counted as words (two patterns that
+    share both slots and one word are closer than two that share one word), punctuation left out."""
+    return frozenset(w if w.startswith("[") else w.lower() for w in re.findall(r"\[[XY]\]|[A-Za-z0-9']+", pattern))
 
 
 def jaccard(a: str, b: str) -> float:
