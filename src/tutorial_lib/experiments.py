@@ -10,9 +10,9 @@ from functools import cached_property
 from hashlib import sha256
 
 import torch
-from tqdm.auto import tqdm
 
 from . import data
+from .progress import tqdm
 from .prompts import PromptSet, TuneConfig, evaluate, tune_or_load
 from .results import RunStore
 from .zoo import ZOO, MaskedLM, load_model
@@ -205,26 +205,39 @@ def transfer_grid(world: World, method: str, source_sets, targets, seeds, m: int
     return pd.DataFrame(rows)
 
 
+def log_steps(last: int, points: int) -> list[int]:
+    """About ``points`` distinct search steps from 0 to ``last``, log-spaced (dense where the loss and the
+    accuracy move most, in the first steps), always with 0 (the random start) and ``last``."""
+    import numpy as np
+
+    if not isinstance(points, int) or isinstance(points, bool) or points < 2:
+        raise ValueError(f"points must be an integer >= 2, got {points!r}")
+    if not isinstance(last, int) or isinstance(last, bool) or last < 1:
+        raise ValueError(f"last must be a positive number of steps, got {last!r}")
+    return sorted({0, last, *np.unique(np.geomspace(1, last, points - 1).round().astype(int)).tolist()})
+
+
 class AccuracyRecorder:
     """A ``callback(step, prompts)`` for :func:`tutorial_lib.transfer.relative_transfer` that scores the
-    target prompts every ``every`` steps (and at step ``last``) with :func:`evaluate` on ``splits``: the
-    accuracy half of the paper's Fig. 2. ``points``: one dict per recorded step,
+    target prompts at the search steps ``steps`` (e.g. :func:`log_steps`) with :func:`evaluate` on
+    ``splits``: the accuracy half of the paper's Fig. 2. ``points``: one dict per recorded step,
     ``{"step": s, "dev": {relation: P@1, ..., "mean": ...}, "test": {...}}``. Uses target labels: an
     analysis tool, not part of zero-shot transfer."""
 
-    def __init__(self, lm: MaskedLM, relations: dict[str, data.Relation], vocab: list[str], every: int = 50,
-                 splits=("dev", "test"), last: int | None = None):
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be a positive number of steps, got {every!r}")
+    def __init__(self, lm: MaskedLM, relations: dict[str, data.Relation], vocab: list[str], steps,
+                 splits=("dev", "test")):
+        steps = set(steps)
+        if not steps or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in steps):
+            raise ValueError(f"steps must be non-negative integers (search steps), got {sorted(steps, key=str)}")
         bad = [s for s in splits if s not in data.SPLITS]
         if bad or not splits:
             raise ValueError(f"unknown split(s) {bad or list(splits)}; choose from {list(data.SPLITS)}")
         self.lm, self.relations, self.vocab = lm, relations, vocab
-        self.every, self.splits, self.last = every, tuple(splits), last
+        self.steps, self.splits = steps, tuple(splits)
         self.points: list[dict] = []
 
     def __call__(self, step: int, prompts: torch.Tensor) -> None:
-        if step % self.every and step != self.last:
+        if step not in self.steps:
             return
         prompt_set = PromptSet(self.lm.name, list(self.relations), prompts.detach().cpu(), {})
         point = {"step": step}
@@ -233,10 +246,11 @@ class AccuracyRecorder:
         self.points.append(point)
 
 
-def search_trajectory(world: World, sources: list[str], target: str, seed: int, every: int = 50, m: int = 5,
+def search_trajectory(world: World, sources: list[str], target: str, seed: int, points: int = 25, m: int = 5,
                       epochs: int = 10, store: RunStore | None = None, progress: bool = True, **options):
     """Fig. 2 unit: the relative search from ``sources`` to ``target`` with the matching loss and the
-    target's dev and test P@1 recorded every ``every`` steps (cached in the run store).
+    target's dev and test P@1 recorded at about ``points`` log-spaced steps (:func:`log_steps`: densely in
+    the first steps, where both move most), cached in the run store.
 
     ``options`` as in :func:`transfer_scores` (``steps``, ``n_anchors``, ``topk``, ``normalize``).
     Returns a tidy table, one row per recorded step and relation (plus relation ``"mean"``): ``step``,
@@ -247,18 +261,16 @@ def search_trajectory(world: World, sources: list[str], target: str, seed: int, 
     from .transfer import transfer
 
     sources = [sources] if isinstance(sources, str) else list(sources)
-    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-        raise ValueError(f"every must be a positive number of steps, got {every!r}")
+    recorded = log_steps(options.get("steps", 2000), points)  # fails early on a bad ``points``
     store = store if store is not None else RunStore()
     prompts = [source_prompts(world, s, seed, m, epochs, store, progress)[0] for s in sources]
-    config = {"sources": sources, "target": target, "seed": seed, "every": every,
+    config = {"sources": sources, "target": target, "seed": seed, "steps_recorded": recorded,
               "revisions": world.revisions([*sources, target]), "relations": list(world.relations),
               "source_tuning": asdict(TuneConfig(m=m, epochs=epochs, seed=seed)), "vocab_size": len(world.vocab),
               "facts": world.facts_digest, "options": options}
 
     def compute():
-        steps = options.get("steps", 2000)
-        recorder = AccuracyRecorder(world.models[target], world.relations, world.vocab, every, last=steps)
+        recorder = AccuracyRecorder(world.models[target], world.relations, world.vocab, recorded)
         result = transfer("relative", [world.models[s] for s in sources], [p.vectors for p in prompts],
                           world.models[target], seed=seed, callback=recorder, record_every=1, **options)
         history = result.history

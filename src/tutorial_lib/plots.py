@@ -40,7 +40,7 @@ def use_book_style() -> None:
     else:
         sns.set_theme(context="notebook", style="whitegrid", font_scale=0.85)
     plt.rcParams.update({
-        "figure.dpi": 110, "savefig.dpi": 150, "figure.figsize": (7.0, 3.6), "figure.autolayout": False,
+        "figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (6.5, 3.4), "figure.autolayout": False,
         "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 11, "axes.titleweight": "bold",
         "axes.labelsize": 10, "font.size": 9, "legend.fontsize": 8, "legend.frameon": False,
         "grid.alpha": 0.4,

@@ -14,10 +14,10 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .data import Fact, Relation
 from .probing import restricted_argmax, vocab_ids
+from .progress import tqdm
 from .prompt_io import PromptSet
 from .zoo import MaskedLM
 

@@ -1,0 +1,59 @@
+"""The book's one rule for calling a difference: only when it exceeds the spread over seeds.
+
+``compare(a, b)``: a and b are per-seed values (or one number, e.g. the paper's). The difference is
+mean(a) - mean(b); the spread is the larger sample standard deviation (ddof = 1) over seeds of the two
+sides (a single number has none). The difference counts ("higher" / "lower") only when |difference| >
+spread; otherwise it is "within noise". With fewer than two seeds on both sides there is no spread to judge
+against: "one seed". ``claim`` turns that into a verdict on a claim that a should be higher (or lower).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+HIGHER, LOWER, NOISE, ONE_SEED = "higher", "lower", "within noise", "one seed"
+HOLDS, DIFFERS = "holds", "differs"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    diff: float      # mean(a) - mean(b)
+    spread: float    # larger sample std over seeds of a and b (nan: no side has two seeds)
+    outcome: str     # HIGHER, LOWER, NOISE or ONE_SEED
+
+
+def _values(x: float | Sequence[float]) -> list[float]:
+    values = [float(v) for v in x] if hasattr(x, "__len__") else [float(x)]
+    if not values or any(math.isnan(v) for v in values):
+        raise ValueError(f"compare needs numbers, got {x!r}")
+    return values
+
+
+def _std(values: list[float]) -> float:
+    if len(values) < 2:
+        return math.nan
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def compare(a: float | Sequence[float], b: float | Sequence[float]) -> Comparison:
+    """Difference of means and whether it exceeds the spread over seeds (the module's rule)."""
+    a, b = _values(a), _values(b)
+    diff = sum(a) / len(a) - sum(b) / len(b)
+    stds = [s for s in (_std(a), _std(b)) if not math.isnan(s)]
+    if not stds:
+        return Comparison(diff, math.nan, ONE_SEED)
+    spread = max(stds)
+    if abs(diff) <= spread:
+        return Comparison(diff, spread, NOISE)
+    return Comparison(diff, spread, HIGHER if diff > 0 else LOWER)
+
+
+def claim(comparison: Comparison, expected: str = HIGHER) -> str:
+    """Verdict on a claim that a is ``expected`` (HIGHER or LOWER) than b: holds, differs, within noise, one seed."""
+    if expected not in (HIGHER, LOWER):
+        raise ValueError(f"expected must be {HIGHER!r} or {LOWER!r}, got {expected!r}")
+    if comparison.outcome in (NOISE, ONE_SEED):
+        return comparison.outcome
+    return HOLDS if comparison.outcome == expected else DIFFERS
