@@ -13,8 +13,9 @@ matplotlib.use("Agg")
 from conftest_transfer import COMMON, FACTS, tiny_lm  # noqa: E402
 from tutorial_lib import experiments  # noqa: E402
 from tutorial_lib.data import Fact, Relation, scoring_vocabulary  # noqa: E402
-from tutorial_lib.experiments import (AccuracyRecorder, World, check_sweep, loss_accuracy_correlation,  # noqa: E402
-                                      search_trajectory, transfer_grid, transfer_scores, transfer_sweep)
+from tutorial_lib.experiments import (AccuracyRecorder, World, check_sweep, log_steps,  # noqa: E402
+                                      loss_accuracy_correlation, search_trajectory, transfer_grid,
+                                      transfer_scores, transfer_sweep)
 from tutorial_lib.results import RunStore  # noqa: E402
 from tutorial_lib.transfer import FewAnchorsWarning, transfer  # noqa: E402
 
@@ -74,30 +75,41 @@ def test_grid_marks_held_out_targets_and_rejects_unknown_models(world, store):
         transfer_grid(world, "relative", [[]], ["b"], [0], store=store)
 
 
+def test_log_steps_are_dense_early_and_keep_both_ends():
+    steps = log_steps(500, 25)
+    assert steps[0] == 0 and steps[-1] == 500 and steps == sorted(set(steps))
+    assert {1, 2, 3} <= set(steps) and 15 <= len(steps) <= 25
+    assert sum(s <= 100 for s in steps) > sum(s > 100 for s in steps)  # most points before step 100
+    assert log_steps(3, 10) == [0, 1, 2, 3]
+    for bad in ({"last": 500, "points": 1}, {"last": 0, "points": 5}):
+        with pytest.raises(ValueError, match="points|last"):
+            log_steps(**bad)
+
+
 def test_recorder_yields_one_point_per_recorded_step(world):
-    recorder = AccuracyRecorder(world.models["b"], world.relations, world.vocab, every=5, last=12)
+    recorder = AccuracyRecorder(world.models["b"], world.relations, world.vocab, steps=[0, 1, 5, 12])
     prompts = torch.randn(2, 2, 24)
     for step in range(13):
         recorder(step, prompts)
-    assert [p["step"] for p in recorder.points] == [0, 5, 10, 12]
+    assert [p["step"] for p in recorder.points] == [0, 1, 5, 12]
     assert all(set(p) == {"step", "dev", "test"} and set(p["test"]) == {"P1", "P2", "mean"} for p in recorder.points)
-    with pytest.raises(ValueError, match="every"):
-        AccuracyRecorder(world.models["b"], world.relations, world.vocab, every=0)
+    with pytest.raises(ValueError, match="steps"):
+        AccuracyRecorder(world.models["b"], world.relations, world.vocab, steps=[-1, 5])
     with pytest.raises(ValueError, match="split"):
-        AccuracyRecorder(world.models["b"], world.relations, world.vocab, splits=("validation",))
+        AccuracyRecorder(world.models["b"], world.relations, world.vocab, steps=[0], splits=("validation",))
 
 
 def test_search_trajectory_points_match_the_search(world, store):
-    table = search_trajectory(world, ["a"], "b", seed=0, every=4, m=2, epochs=1, store=store, progress=False,
+    table = search_trajectory(world, ["a"], "b", seed=0, points=4, m=2, epochs=1, store=store, progress=False,
                               **OPTIONS)
-    assert sorted(table.step.unique()) == [0, 4, 8, 12]
+    assert sorted(table.step.unique()) == log_steps(12, 4) == [0, 1, 3, 12]
     assert len(table) == 4 * 3 and set(table.relation) == {"P1", "P2", "mean"}
     mean = table[table.relation == "mean"].set_index("step")
     per_rel = table[table.relation != "mean"].groupby("step").loss.mean()
     assert mean.loss.to_numpy() == pytest.approx(per_rel.to_numpy(), abs=1e-6)  # loss = mean over relations
     assert mean.loss.iloc[-1] < mean.loss.iloc[0]  # the search lowers the matching loss
     assert 0 <= table.attrs["chosen_step"] <= 12
-    again = search_trajectory(world, ["a"], "b", seed=0, every=4, m=2, epochs=1, store=store, progress=False,
+    again = search_trajectory(world, ["a"], "b", seed=0, points=4, m=2, epochs=1, store=store, progress=False,
                               **OPTIONS)
     assert again.equals(table)  # the cached record gives the same table
     rho = loss_accuracy_correlation(table)
@@ -148,7 +160,7 @@ def test_figures_have_labelled_axes(world, store):
     from tutorial_lib import plots_analyses as pa
     grid = transfer_grid(world, "relative", [["a"], ["a", "b"]], ["b"], [0, 1], m=2, epochs=1, store=store,
                          progress=False, **OPTIONS)
-    traj = search_trajectory(world, ["a"], "b", seed=0, every=4, m=2, epochs=1, store=store, progress=False,
+    traj = search_trajectory(world, ["a"], "b", seed=0, points=4, m=2, epochs=1, store=store, progress=False,
                              **OPTIONS)
     sweep = transfer_sweep(world, "m", [1, 2], ["a"], "b", [0, 1], epochs=1, store=store, progress=False, **OPTIONS)
     for fig in (pa.plot_multi_source(grid), pa.plot_loss_vs_accuracy(traj),
@@ -161,3 +173,14 @@ def test_figures_have_labelled_axes(world, store):
     assert pa.pct(0.5, float("nan")) == "50.0 ± 0.0" and pa.pct(float("nan")) == "-"  # one seed: std undefined
     summary = pa.mean_std(grid, ["sources", "target"])
     assert {"mean", "std", "n"} <= set(summary.columns) and (summary.n == 2).all()
+
+
+def test_correlation_per_relation_averages_each_relations_own_coefficient():
+    import pandas as pd
+    rows = [{"step": s, "relation": r, "loss": 1 - s / 10, "test": acc}
+            for s in range(5) for r, acc in (("P1", s / 10), ("P2", 0.3), ("P3", (s % 2) / 10))]
+    rows += [{"step": s, "relation": "mean", "loss": 1 - s / 10, "test": s} for s in range(5)]
+    table = pd.DataFrame(rows)
+    assert loss_accuracy_correlation(table) == pytest.approx(-1)
+    # P1: -1; P2 has a constant accuracy (no ranking, left out); P3: 0 -> mean -0.5
+    assert loss_accuracy_correlation(table, per_relation=True) == pytest.approx(-0.5)
