@@ -44,3 +44,17 @@ def test_setup_silences_bars_and_paths(monkeypatch):
         assert text == "UserWarning: few anchors\n"
     finally:
         transformers.utils.logging.enable_progress_bar()
+
+
+def test_glue_turns_numpy_scalars_into_numbers(monkeypatch):
+    import numpy as np
+    import torch
+    import myst_nb
+
+    kept = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: kept.update({name: (value, display)}))
+    page.glue("a", np.float64(1.5))
+    page.glue("b", torch.tensor(2.0))
+    page.glue("c", "holds")
+    assert kept == {"a": (1.5, False), "b": (2.0, False), "c": ("holds", False)}
+    assert type(kept["a"][0]) is float

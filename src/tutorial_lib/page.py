@@ -1,5 +1,6 @@
 """What every book page does first, and its numbered tables.
 
+``glue()``: a number, string or figure kept for ``{glue:text}`` / ``{glue:figure}`` in the page's Markdown.
 ``setup()``: the book's figure style, no progress bars (transformers' "Loading weights" and the library's),
 transformers' logging at errors only, and warnings printed as ``Category: message`` without the file path of
 the machine that ran the page. ``table()``: a pandas table as a MyST ``{table}`` with a caption and a name,
@@ -34,6 +35,16 @@ def setup(progress: bool = False) -> None:
     else:
         transformers.utils.logging.disable_progress_bar()
     warnings.formatwarning = _short_warning
+
+
+def glue(name: str, value) -> None:
+    """``myst_nb.glue(name, value, display=False)`` with numpy/torch scalars turned into Python numbers, whose
+    text (``np.float64(1.5)`` otherwise) ``{glue:text}`` can format."""
+    from myst_nb import glue as myst_glue
+
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0 or type(value).__module__ == "numpy":
+        value = value.item()
+    myst_glue(name, value, display=False)
 
 
 def dash(value, fmt: str = "") -> str:
