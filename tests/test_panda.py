@@ -21,6 +21,10 @@ VOCAB = list(FACTS)
 CONFIG = panda.PandaConfig(n_train=8, epochs=2, batch_size=4, seed=0, min_steps=0)
 
 
+def run(lm, job: panda.TargetJob, store: RunStore) -> panda.TargetRun:
+    return panda.tune_targets(lm, [job], VOCAB, store)[0]
+
+
 def relation(rel_id: str, objects: list[str], n: int = 40) -> Relation:
     facts = tuple(Fact(rel_id, f"{COMMON[i % len(COMMON)]} {COMMON[(3 * i + 1) % len(COMMON)]}",
                        objects[i % len(objects)], f"{rel_id}-{i}") for i in range(n))
@@ -76,7 +80,7 @@ def test_answer_overlap_ranks_shared_answers_higher(lm, tasks, sources):
 
 def test_activation_metric_depends_on_the_prompt(lm, tasks, sources):
     same = PromptSet(lm.name, list(tasks), sources.vectors[[0, 0, 2]])
-    facts = panda._probe_facts(tasks["A"], VOCAB, 8)
+    facts = panda.probe_facts(tasks["A"], VOCAB, 8)
     a = panda.ffn_activations(lm, same["A"], facts)
     assert a.shape == (2, 1, 2 * lm.width)
     assert ((a[1] >= 0) & (a[1] <= 1)).all()
@@ -104,6 +108,31 @@ def test_distillation_term_is_zero_when_student_and_teacher_agree():
         panda.distillation_loss(logits, logits[:, :10])
 
 
+@pytest.mark.parametrize("kind", panda.DISTILL_KINDS)
+def test_panda_loss_is_what_a_panda_run_descends(bert_base, lama_dir, kind):
+    """The fast path (tune_prompts' cross-entropy + distillation_term) takes its first step on panda_loss.
+    On a zoo model: a tiny random one has near-flat outputs and a distillation term near zero."""
+    from tutorial_lib import data
+    from tutorial_lib.probing import vocab_ids
+    from tutorial_lib.prompts import prompt_logits, scored_facts
+    vocab = data.scoring_vocabulary([bert_base.tokenizer])
+    task = panda.low_resource(data.load_relations(["P103"], max_facts=200)["P103"], 8, 0, vocab)
+    facts = scored_facts(task.split("train"), vocab)
+    gen = torch.Generator().manual_seed(0)
+    std = bert_base.model.get_input_embeddings().weight.std().item()
+    teacher, start = (torch.randn(2, 5, bert_base.width, generator=gen) * std).unbind()
+    term = panda.distillation_term(bert_base, [teacher], facts, 5.0, kind)
+    _, history = tune_prompts(bert_base, {"P103": task}, vocab, TuneConfig(m=5, epochs=1, batch_size=8),
+                              progress=False, init_vectors=start[None], extra_loss=term, seeds=[0])  # one batch
+    with torch.no_grad():
+        logits = prompt_logits(bert_base, start[None], facts, torch.zeros(len(facts), dtype=torch.long))
+    gold = vocab_ids(bert_base.tokenizer, [f.object for f in facts])
+    frozen = panda.teacher_logits(bert_base, teacher, facts)
+    expected = panda.panda_loss(logits, gold, frozen, 5.0, kind)
+    assert history[0]["step_losses"][0] == pytest.approx(expected.item(), rel=1e-5)
+    assert expected.item() > 1.01 * panda.panda_loss(logits, gold, frozen, 0.0, kind).item()  # D is in the step
+
+
 def test_distill_weight_follows_the_authors_scale():
     assert panda.distill_weight(0.8, "mse") == pytest.approx(0.08)
     assert panda.distill_weight(0.8, "kl") == pytest.approx(0.8)
@@ -124,13 +153,13 @@ def test_tune_prompts_defaults_are_unchanged_by_the_new_arguments(lm, tasks):
 
 def test_panda_with_weight_zero_equals_plain_tuning(lm, tasks, sources, tmp_path):
     target = tasks["B"]
-    base = panda.scratch(lm, target, VOCAB, CONFIG, RunStore(tmp_path / "a"))
-    student = panda.panda(lm, sources["A"], target, VOCAB, 0.0, CONFIG, RunStore(tmp_path / "b"))
+    base = run(lm, panda.scratch_job(target, CONFIG), RunStore(tmp_path / "a"))
+    student = run(lm, panda.panda_job(sources["A"], target, 0.0, CONFIG), RunStore(tmp_path / "b"))
     assert student.weight == 0.0
     assert torch.equal(base.vectors, student.vectors) and base.test == student.test
     for kind in panda.DISTILL_KINDS:  # the zero weight comes from alpha = 0 as well
         cfg = panda.PandaConfig(**{**CONFIG.__dict__, "distill": kind, "alpha": 0.0})
-        other = panda.panda(lm, sources["A"], target, VOCAB, 0.9, cfg, RunStore(tmp_path / kind))
+        other = run(lm, panda.panda_job(sources["A"], target, 0.9, cfg), RunStore(tmp_path / kind))
         assert torch.equal(base.vectors, other.vectors)
 
 
@@ -162,22 +191,23 @@ def test_distillation_term_pulls_the_student_towards_the_teacher(bert_base, lama
 def test_pot_starts_from_the_source_and_scratch_from_random(lm, tasks, sources, tmp_path):
     store = RunStore(tmp_path)
     cfg = panda.PandaConfig(n_train=8, epochs=1, lr=1e-9, batch_size=8, seed=0, min_steps=0)
-    pot = panda.prompt_transfer(lm, sources["A"], tasks["B"], VOCAB, cfg, store)
+    pot = run(lm, panda.pot_job(sources["A"], tasks["B"], cfg), store)
     assert torch.allclose(pot.vectors, sources["A"], atol=1e-5)
-    base = panda.scratch(lm, tasks["B"], VOCAB, cfg, store)
+    base = run(lm, panda.scratch_job(tasks["B"], cfg), store)
     start = init_prompts(lm, [tasks["B"]], cfg.tune_config())[0]
     assert torch.allclose(base.vectors, start, atol=1e-5)
 
 
 def test_fusion_of_one_source_equals_single_source_transfer(lm, tasks, sources, tmp_path):
     target, source, score = tasks["B"], sources["A"], 0.7
-    pot = panda.prompt_transfer(lm, source, target, VOCAB, CONFIG, RunStore(tmp_path / "single"))
-    student = panda.panda(lm, pot.vectors, target, VOCAB, score, CONFIG, RunStore(tmp_path / "single"))
-    early_pot, early_student = panda.early_fusion(lm, source[None], [score], target, VOCAB, CONFIG,
-                                                  RunStore(tmp_path / "early"))
+    pot = run(lm, panda.pot_job(source, target, CONFIG), RunStore(tmp_path / "single"))
+    student = run(lm, panda.panda_job(pot.vectors, target, score, CONFIG), RunStore(tmp_path / "single"))
+    early = RunStore(tmp_path / "early")
+    early_pot = run(lm, panda.pot_job(panda.fuse_prompts(source[None], [score]), target, CONFIG), early)
+    early_student = run(lm, panda.panda_job(early_pot.vectors, target, panda.fused_score([score]), CONFIG), early)
     assert torch.equal(early_pot.vectors, pot.vectors)
     assert torch.equal(early_student.vectors, student.vectors) and early_student.weight == student.weight
-    late = panda.late_fusion(lm, [pot.vectors], [score], target, VOCAB, CONFIG, RunStore(tmp_path / "late"))
+    late = run(lm, panda.late_fusion_job([pot.vectors], [score], target, CONFIG), RunStore(tmp_path / "late"))
     assert torch.equal(late.vectors, student.vectors)
     assert torch.equal(panda.fuse_prompts(source[None], [score]), source)
 
@@ -205,12 +235,12 @@ def test_fusion_weights_follow_transferability(sources):
 
 def test_runs_are_stored_and_reloaded(lm, tasks, sources, tmp_path, monkeypatch):
     store = RunStore(tmp_path)
-    first = panda.prompt_transfer(lm, sources["A"], tasks["B"], VOCAB, CONFIG, store)
-    monkeypatch.setattr(panda, "tune_prompts", lambda *a, **k: pytest.fail("a stored run was recomputed"))
-    again = panda.prompt_transfer(lm, sources["A"], tasks["B"], VOCAB, CONFIG, store)
+    first = run(lm, panda.pot_job(sources["A"], tasks["B"], CONFIG), store)
+    monkeypatch.setattr(panda.runs, "tune_prompts", lambda *a, **k: pytest.fail("a stored run was recomputed"))
+    again = run(lm, panda.pot_job(sources["A"], tasks["B"], CONFIG), store)
     assert torch.equal(first.vectors, again.vectors) and first.test == again.test
     with pytest.raises(pytest.fail.Exception):  # another source is another run
-        panda.prompt_transfer(lm, sources["C"], tasks["B"], VOCAB, CONFIG, store)
+        run(lm, panda.pot_job(sources["C"], tasks["B"], CONFIG), store)
 
 
 def test_rank_correlation_over_off_diagonal_pairs():
@@ -241,9 +271,9 @@ def test_bad_inputs_give_clear_errors(lm, tasks, sources):
     with pytest.raises(panda.PromptMismatch, match="width"):
         panda.source_vectors(lm, wide, "A")
     with pytest.raises(panda.PromptMismatch, match="does not fit"):
-        panda.prompt_transfer(lm, torch.zeros(CONFIG.m, lm.width + 8), tasks["B"], VOCAB, CONFIG)
+        panda.tune_targets(lm, [panda.pot_job(torch.zeros(CONFIG.m, lm.width + 8), tasks["B"], CONFIG)], VOCAB)
     with pytest.raises(panda.PromptMismatch, match="m=5"):
-        panda.prompt_transfer(lm, torch.zeros(3, lm.width), tasks["B"], VOCAB, CONFIG)
+        panda.tune_targets(lm, [panda.pot_job(torch.zeros(3, lm.width), tasks["B"], CONFIG)], VOCAB)
     with pytest.raises(ValueError, match="unknown transferability metric"):
         panda.transferability(lm, sources, tasks, VOCAB, "euclid")
     with pytest.raises(ValueError, match="needs anchors"):
@@ -282,7 +312,7 @@ def test_activation_metric_on_the_zoo_model(bert_base, lama_dir):
     tasks = panda.load_tasks(bert_base.name, ["P19", "P20", "P106"])
     vocab = data.scoring_vocabulary([bert_base.tokenizer])
     prompts = PromptSet(bert_base.name, list(tasks), init_prompts(bert_base, list(tasks.values()), TuneConfig()))
-    stats = panda.ffn_activations(bert_base, prompts["P19"], panda._probe_facts(tasks["P19"], vocab, 8))
+    stats = panda.ffn_activations(bert_base, prompts["P19"], panda.probe_facts(tasks["P19"], vocab, 8))
     assert stats.shape == (2, 4, 4 * bert_base.width)
     scores = panda.transferability(bert_base, prompts, tasks, vocab, "activation", n_probe=8)
     assert torch.allclose(torch.tensor(scores.values).diagonal(), torch.ones(3), atol=1e-6)
@@ -337,7 +367,7 @@ def test_distillation_on_unlabelled_inputs_adds_hidden_facts_only(lm, tasks, sou
 
 def test_panda_on_unlabelled_inputs_is_a_separate_run(lm, tasks, sources, tmp_path):
     store = RunStore(tmp_path)
-    labelled = panda.panda(lm, sources["A"], tasks["B"], VOCAB, 0.9, CONFIG, store)
-    semi = panda.panda(lm, sources["A"], tasks["B"], VOCAB, 0.9,
-                       panda.PandaConfig(**{**CONFIG.__dict__, "distill_on": "unlabelled"}), store)
+    labelled = run(lm, panda.panda_job(sources["A"], tasks["B"], 0.9, CONFIG), store)
+    semi_config = panda.PandaConfig(**{**CONFIG.__dict__, "distill_on": "unlabelled"})
+    semi = run(lm, panda.panda_job(sources["A"], tasks["B"], 0.9, semi_config), store)
     assert not torch.equal(labelled.vectors, semi.vectors)
