@@ -96,16 +96,21 @@ def _source_encodings(sources, source_anchors, target_anchors, topk, device):
                              "every model needs the embeddings of the same anchor words")
         rel = relative_encoding(p.detach().float().to(device), a.float().to(device))
         mask = topk_mask(rel, topk)
-        encodings.append((rel * mask, mask))
+        encodings.append((F.normalize(rel * mask, dim=-1), mask))
     return encodings
 
 
-def search_loss(v: torch.Tensor, encodings, target_anchors: torch.Tensor) -> torch.Tensor:
-    """Per-relation loss [R] of target prompts ``v`` [R, m, d_t]: Eq. 5 averaged over prompt vectors and,
-    for several sources, averaged over sources (Eq. 7, as the authors' code)."""
-    rel_t = relative_encoding(v, target_anchors)
-    per_source = [matching_loss(rel_s, rel_t, mask, "none").mean(-1) for rel_s, mask in encodings]
-    return torch.stack(per_source).mean(0)
+def search_loss(v: torch.Tensor, encodings, unit_target_anchors: torch.Tensor) -> torch.Tensor:
+    """Per-relation loss [R] of target prompts ``v`` [R, m, d_t]: Eq. 5 (:func:`matching_loss` with the
+    mask) averaged over prompt vectors and, for several sources, averaged over sources (Eq. 7, as the
+    authors' code). ``encodings``: (masked source encoding scaled to norm 1, mask) per source;
+    ``unit_target_anchors``: the target anchors scaled to norm 1. Written for speed (the search's inner
+    step): the source side is zero outside its mask, so only the target's norm needs the mask."""
+    rel_t = F.normalize(v, dim=-1) @ unit_target_anchors.T
+    squared = rel_t.square()
+    per_source = [1 - (rel_t * unit_s).sum(-1) / (squared * mask).sum(-1).sqrt().clamp_min(1e-8)
+                  for unit_s, mask in encodings]
+    return torch.stack(per_source).mean(0).mean(-1)
 
 
 def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tensor, target_embeddings,
@@ -137,6 +142,7 @@ def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tens
     device = target_anchors.device
     target_anchors = target_anchors.float()
     encodings = _source_encodings(sources, anchors, target_anchors, topk, device)
+    unit_anchors = F.normalize(target_anchors, dim=-1)  # once, not in every step
     stats = target_embeddings if isinstance(target_embeddings, tuple) else embedding_stats(target_embeddings)
     r, m = sources[0].shape[:2]
     if runs < 1 or r % runs or (runs > 1 and select_step is not None):
@@ -149,7 +155,7 @@ def relative_transfer(source_prompts, source_anchors, target_anchors: torch.Tens
     show = steps >= 200 if progress is None else progress
     for step in tqdm(range(steps + 1), desc="relative search", disable=not show, leave=False):
         v = normalize_to_target(raw, stats, dims=(-2, -1)) if normalize else raw
-        per_relation = search_loss(v, encodings, target_anchors)
+        per_relation = search_loss(v, encodings, unit_anchors)
         per_run = per_relation.view(runs, -1).mean(1)
         if step % record_every == 0 or step == steps:
             history["step"].append(step)
