@@ -58,3 +58,5 @@ def test_glue_turns_numpy_scalars_into_numbers(monkeypatch):
     page.glue("c", "holds")
     assert kept == {"a": (1.5, False), "b": (2.0, False), "c": ("holds", False)}
     assert type(kept["a"][0]) is float
+    from IPython.core.formatters import format_display_data
+    assert format_display_data(kept["c"][0])[0]["text/plain"] == "holds"  # no quotes on the page

@@ -44,7 +44,14 @@ def glue(name: str, value) -> None:
 
     if hasattr(value, "item") and getattr(value, "ndim", None) == 0 or type(value).__module__ == "numpy":
         value = value.item()
-    myst_glue(name, value, display=False)
+    myst_glue(name, Text(value) if isinstance(value, str) else value, display=False)
+
+
+class Text(str):
+    """A str whose text/plain is itself, not its repr: {glue:text} pastes ``holds``, not ``'holds'``."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def dash(value, fmt: str = "") -> str:

@@ -1,0 +1,44 @@
+"""comparison: chapter 4's per-target method table and the paper's chain."""
+import pandas as pd
+import pytest
+
+from tutorial_lib import comparison
+
+MODELS = ["mini-bert-base", "mini-roberta-base", "mini-bert-large", "mini-roberta-large"]
+WIDTHS = {"mini-bert-base": 4, "mini-roberta-base": 4, "mini-bert-large": 8, "mini-roberta-large": 8}
+
+
+def test_paper_chain_over_six_targets_has_manual_above_relative_from_base():
+    six = comparison.paper_chain_means()
+    assert six["manual template"] == pytest.approx(25.0, abs=0.05)
+    assert six["relative (base sources)"] == pytest.approx(24.3, abs=0.05)
+    assert comparison.ordering(six["manual template"], six["relative (base sources)"]) == "does not hold"
+    assert comparison.ordering(1.0, 2.0) == "holds"
+
+
+def test_source_sets_and_paper_cells():
+    sets = comparison.source_sets(MODELS, WIDTHS)
+    assert sets["direct"]["mini-bert-base"] == ["mini-roberta-base"]
+    assert sets["relative (base sources)"]["mini-bert-base"] == ["mini-roberta-base"]
+    assert sets["relative (base sources)"]["mini-bert-large"] == ["mini-bert-base", "mini-roberta-base"]
+    assert len(sets["projector"]["mini-bert-large"]) == 3
+    # paper Table 3, relative into BERT-large from BERT-base and RoBERTa-base: (31.40 + 27.52) / 2
+    assert comparison.paper_cell("relative (base sources)", "mini-bert-large", MODELS, WIDTHS) == \
+        pytest.approx(29.46)
+    assert comparison.paper_cell("direct", "mini-bert-base", MODELS, WIDTHS) == pytest.approx(0.12)
+
+
+def test_chain_links_judge_each_link_against_the_seed_spread():
+    grid = pd.DataFrame([{"source": s, "target": t, "seed": seed, "test": 0.1 * (seed + 1) if s != t else 0.9}
+                         for s in MODELS for t in MODELS for seed in (0, 1)])
+    grids = {k: grid for k in ("direct", "discretize", "projector", "relative")}
+    refs = {"random prompt": {t: [0.0, 0.0] for t in MODELS}, "manual template": {t: [0.5, 0.6] for t in MODELS},
+            "direct tuning": {t: [0.9, 0.9] for t in MODELS}}
+    values = comparison.method_values(grids, refs, MODELS, WIDTHS)
+    assert values["mini-bert-base", "projector"] == pytest.approx([0.1, 0.2])
+    links = comparison.chain_links(values, comparison.paper_chain_means(), MODELS)
+    verdict = links["ours: the link"]
+    assert verdict["discretization < projector"] == "within noise"  # the same numbers
+    assert verdict["projector < manual template"] == "holds"  # 0.15 vs 0.55, spread 0.07
+    assert verdict["manual template < relative (base sources)"] == "differs"
+    assert links.loc["manual template < relative (base sources)", "paper: the link"] == "does not hold"
