@@ -87,7 +87,7 @@ def relation_bars(scores: pd.DataFrame, majority: pd.Series | dict | None = None
     stats = summarize(scores, ["model", "relation", "condition"]).set_index(["model", "relation", "condition"])
     ncols = min(ncols, len(models))
     nrows = math.ceil(len(models) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 2.9 * nrows), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6.5, 2.7 * nrows), sharey=True, squeeze=False)
     x = np.arange(len(relations))
     width = 0.8 / max(1, len(conditions))
     for ax, model in zip(axes.flat, models):
@@ -161,7 +161,7 @@ def training_curves(history: pd.DataFrame, steps: pd.DataFrame | None = None, sm
     """
     _check_columns(history, ["model", "seed", "epoch", "train_loss", "dev_mean"], "training_curves")
     use_book_style()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.2))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.5, 5.4))  # stacked: one column of the book
     first_seed = history.groupby("model", sort=False)["seed"].first()
     for (model, seed), rows in history.groupby(["model", "seed"], sort=False):
         rows = rows.sort_values("epoch")
@@ -174,10 +174,10 @@ def training_curves(history: pd.DataFrame, steps: pd.DataFrame | None = None, sm
             run = steps[(steps["model"] == model) & (steps["seed"] == seed)].sort_values("epoch_pos")
             left.plot(run["epoch_pos"], run["loss"].rolling(smooth, min_periods=1).mean(), **kw)
         right.plot(rows["epoch"], rows["dev_mean"] * 100, marker="o", ms=3, **kw)
-    loss_label = "train cross-entropy" + (f" (running mean, {smooth} steps)" if steps is not None else "")
+    loss_label = "cross-entropy" + (f" ({smooth}-step mean)" if steps is not None else "")
     left.set(xlabel="epoch", ylabel=loss_label, title="Training loss")
     right.set(xlabel="epoch (0 = untuned start)" if (history["epoch"] == 0).any() else "epoch",
-              ylabel="dev P@1, mean over relations (%)", title="Dev accuracy")
+              ylabel="dev P@1 (%)", title="Dev accuracy (mean over relations)")
     right.set_ylim(0, 100)
     epochs = sorted(set(history["epoch"]))
     right.set_xticks(epochs if len(epochs) <= 12 else epochs[::2])
@@ -194,7 +194,7 @@ def nearest_cosines(table: pd.DataFrame) -> plt.Figure:
     _check_columns(table, ["group", "cosine"], "nearest_cosines")
     use_book_style()
     groups = list(dict.fromkeys(table["group"]))
-    fig, ax = plt.subplots(figsize=(8.0, 0.9 + 0.7 * len(groups)))
+    fig, ax = plt.subplots(figsize=(6.5, 1.4 + 0.7 * len(groups)))
     rng = np.random.default_rng(0)  # jitter only; fixed so the figure is reproducible
     for k, group in enumerate(groups):
         rows = table[table["group"] == group]
@@ -208,7 +208,7 @@ def nearest_cosines(table: pd.DataFrame) -> plt.Figure:
     if "model" in table:
         for model in dict.fromkeys(table["model"]):
             ax.scatter([], [], color=model_color(model), s=10, label=model)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=4)
     ax.invert_yaxis()
     fig.tight_layout()
     return fig

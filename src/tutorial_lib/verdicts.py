@@ -4,7 +4,7 @@
 mean(a) - mean(b); the spread is the larger sample standard deviation (ddof = 1) over seeds of the two
 sides (a single number has none). The difference counts ("higher" / "lower") only when |difference| >
 spread; otherwise it is "within noise". With fewer than two seeds on both sides there is no spread to judge
-against: "one seed". ``claim`` turns that into a verdict on a claim that a should be higher (or lower).
+against: "not judged (one seed)". ``claim`` turns that into a verdict on a claim that a should be higher (or lower).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-HIGHER, LOWER, NOISE, ONE_SEED = "higher", "lower", "within noise", "one seed"
+HIGHER, LOWER, NOISE, ONE_SEED = "higher", "lower", "within noise", "not judged (one seed)"
 HOLDS, DIFFERS = "holds", "differs"
 
 
@@ -51,7 +51,7 @@ def compare(a: float | Sequence[float], b: float | Sequence[float]) -> Compariso
 
 
 def claim(comparison: Comparison, expected: str = HIGHER) -> str:
-    """Verdict on a claim that a is ``expected`` (HIGHER or LOWER) than b: holds, differs, within noise, one seed."""
+    """Verdict on a claim that a is ``expected`` (HIGHER or LOWER) than b: holds, differs, within noise or not judged."""
     if expected not in (HIGHER, LOWER):
         raise ValueError(f"expected must be {HIGHER!r} or {LOWER!r}, got {expected!r}")
     if comparison.outcome in (NOISE, ONE_SEED):
