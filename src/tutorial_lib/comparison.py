@@ -115,3 +115,11 @@ def paper_chain_means(targets: list[str] | None = None) -> dict[str, float]:
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
+
+
+def plain_outcome(comparison: verdicts.Comparison, higher: str, lower: str) -> str:
+    """A comparison in words for a sentence "a is ... b": ``higher`` / ``lower`` when the gap exceeds the spread
+    over seeds, else "no differently (within the seed spread) from" (or "... (one seed) ..." without seeds)."""
+    return {verdicts.HIGHER: higher, verdicts.LOWER: lower,
+            verdicts.NOISE: "no differently (within the seed spread) from",
+            verdicts.ONE_SEED: "no measurably differently (one seed, no spread to judge) from"}[comparison.outcome]
