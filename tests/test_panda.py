@@ -121,16 +121,35 @@ def test_panda_loss_is_what_a_panda_run_descends(bert_base, lama_dir, kind):
     gen = torch.Generator().manual_seed(0)
     std = bert_base.model.get_input_embeddings().weight.std().item()
     teacher, start = (torch.randn(2, 5, bert_base.width, generator=gen) * std).unbind()
-    term = panda.distillation_term(bert_base, [teacher], facts, 5.0, kind)
+    term = panda.distillation_term(bert_base, [teacher], facts, 20.0, kind)
     _, history = tune_prompts(bert_base, {"P103": task}, vocab, TuneConfig(m=5, epochs=1, batch_size=8),
                               progress=False, init_vectors=start[None], extra_loss=term, seeds=[0])  # one batch
     with torch.no_grad():
         logits = prompt_logits(bert_base, start[None], facts, torch.zeros(len(facts), dtype=torch.long))
     gold = vocab_ids(bert_base.tokenizer, [f.object for f in facts])
     frozen = panda.teacher_logits(bert_base, teacher, facts)
-    expected = panda.panda_loss(logits, gold, frozen, 5.0, kind)
+    expected = panda.panda_loss(logits, gold, frozen, 20.0, kind)
     assert history[0]["step_losses"][0] == pytest.approx(expected.item(), rel=1e-5)
-    assert expected.item() > 1.01 * panda.panda_loss(logits, gold, frozen, 0.0, kind).item()  # D is in the step
+    without = panda.panda_loss(logits, gold, frozen, 0.0, kind).item()
+    assert expected.item() - without > 0.01 * expected.item()  # w * D counts, far beyond the tolerance
+
+
+def test_mse_distillation_is_the_authors_form_divided_by_the_batch_size():
+    """The authors' trainer: mse_loss(student, teacher) / batch size, the mean over N x V entries divided by N."""
+    student, teacher = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), torch.zeros(2, 3)
+    assert panda.distillation_loss(student, teacher, "mse").item() == pytest.approx((1 + 4 + 9) / (2 * 3) / 2)
+    logits = torch.randn(4, 50, generator=torch.Generator().manual_seed(0))
+    other = torch.randn(4, 50, generator=torch.Generator().manual_seed(1))
+    for k in (2, 16):  # the same facts k times over: the authors' term shrinks by k, the KL mean does not
+        many, many_other = logits.repeat(k, 1), other.repeat(k, 1)
+        assert torch.allclose(panda.distillation_loss(many_other, many, "mse"),
+                              panda.distillation_loss(other, logits, "mse") / k, rtol=1e-5)
+        assert torch.allclose(panda.distillation_loss(many_other, many, "kl"),
+                              panda.distillation_loss(other, logits, "kl"), rtol=1e-5)
+    gold = torch.tensor([3, 7, 0, 1])
+    w = panda.distill_weight(0.6, "mse")  # 0.1 * beta, beta = the transferability
+    by_hand = F.cross_entropy(other, gold) + 0.06 * ((other - logits) ** 2).sum() / (4 * 50) / 4
+    assert torch.allclose(panda.panda_loss(other, gold, logits, w), by_hand, rtol=1e-5)
 
 
 def test_distill_weight_follows_the_authors_scale():

@@ -11,13 +11,14 @@ The pieces, in the paper's order, each a module:
 - :mod:`.metrics`: the transferability metric, the cosine between task embeddings (:func:`transferability`,
   :data:`METRICS`), judged by the rank correlation of its scores with the real PoT gains;
 - :mod:`.distill`: knowledge-distillation PoT, teacher = the PoT prompt (frozen), student = a fresh random
-  prompt, loss :func:`panda_loss` = CE + w * distillation, w scaled by the predicted transferability;
+  prompt, loss :func:`panda_loss` = CE + w * distillation (the authors' MSE / N, or the book's KL), w scaled
+  by the predicted transferability;
 - :mod:`.experiments`: chapter 7's tables (:func:`transfer_gains`, :func:`compare_methods`).
 """
 from __future__ import annotations
 
 from .distill import (DISTILL_KINDS, distill_weight, distillation_loss, distillation_term, gradient_pulls,
-                      panda_loss, teacher_logits)
+                      kl_distillation, mse_distillation, panda_loss, teacher_logits)
 from .experiments import compare_methods, gain_matrix, transfer_gains
 from .jobs import (DISTILL_INPUTS, PandaConfig, TargetJob, TargetRun, fuse_prompts, fused_score, fusion_weights,
                    late_fusion_job, panda_job, pot_job, scratch_job)
@@ -29,6 +30,7 @@ from .tasks import PromptMismatch, load_tasks, low_resource, source_vectors
 __all__ = ["DISTILL_INPUTS", "DISTILL_KINDS", "METRICS", "METRIC_LABELS", "PandaConfig", "PromptMismatch",
            "TargetJob", "TargetRun", "compare_methods", "cosine_matrix", "distill_weight", "distillation_loss",
            "distillation_term", "ffn_activations", "fuse_prompts", "fused_score", "fusion_weights", "gain_matrix",
-           "gradient_pulls", "intermediate_modules", "late_fusion_job", "load_tasks", "low_resource", "panda_job",
+           "gradient_pulls", "intermediate_modules", "kl_distillation", "late_fusion_job", "load_tasks", "low_resource",
+           "mse_distillation", "panda_job",
            "panda_loss", "pot_job", "probe_facts", "rank_correlation", "scratch_job", "source_vectors",
            "task_embeddings", "teacher_logits", "transfer_gains", "transferability", "tune_targets"]

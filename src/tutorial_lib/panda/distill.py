@@ -33,13 +33,25 @@ def teacher_mix(weights, k: int) -> list[float]:
     return [w / total for w in weights]
 
 
+def mse_distillation(student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+    """The authors' D (their released trainer): the mean squared error of the [N, V] logits, divided once
+    more by the batch size N; no temperature. The 0.1 * beta factor is in the weight (:func:`distill_weight`)."""
+    return F.mse_loss(student_logits, teacher_logits) / student_logits.shape[0]
+
+
+def kl_distillation(student_logits: torch.Tensor, teacher_log_probs: torch.Tensor,
+                    temperature: float = 2.0) -> torch.Tensor:
+    """The book's variant of D (Hinton et al.): T^2 * KL(teacher_T || student_T) between the tempered output
+    distributions at the mask, averaged over the N facts; ``teacher_log_probs`` [N, V] are log softmax(z / T)."""
+    log_q = F.log_softmax(student_logits / temperature, dim=-1)
+    return temperature ** 2 * F.kl_div(log_q, teacher_log_probs, log_target=True, reduction="batchmean")
+
+
 def distillation_loss(student_logits: torch.Tensor, teacher_logits, kind: str = "mse",
                       temperature: float = 2.0, weights=None) -> torch.Tensor:
-    """The distillation term D pulling the student's outputs at the mask ([N, V] logits) to the teacher's.
-
-    ``kind="mse"``: mean squared error between the logits (the authors' code, no temperature; the
-    0.1 * beta factor is in the weight, see :func:`distill_weight`). ``kind="kl"``: Hinton-style
-    T^2 * KL(teacher_T || student_T) with softmax temperature T, averaged over facts.
+    """The distillation term D pulling the student's outputs at the mask ([N, V] logits) to the teacher's:
+    ``kind="mse"`` the authors' form (:func:`mse_distillation`), ``kind="kl"`` the book's variant
+    (:func:`kl_distillation`, softmax temperature T).
     Several teachers (late fusion): ``teacher_logits`` is a list and the teachers are combined with
     ``weights`` (normalised): their logits are averaged for MSE, their tempered distributions mixed for KL.
     Zero when the student equals the (single) teacher.
@@ -54,14 +66,12 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits, kind: str = 
             raise ValueError(f"teacher logits {list(t.shape)} do not match the student's {list(student_logits.shape)}")
     w = teacher_mix(weights, len(teachers))
     if kind == "mse":
-        target = sum(wi * t.detach() for wi, t in zip(w, teachers))
-        return F.mse_loss(student_logits, target)
+        return mse_distillation(student_logits, sum(wi * t.detach() for wi, t in zip(w, teachers)))
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     log_p = torch.logsumexp(torch.stack([math.log(wi) + F.log_softmax(t.detach() / temperature, dim=-1)
                                          for wi, t in zip(w, teachers) if wi > 0]), dim=0)
-    log_q = F.log_softmax(student_logits / temperature, dim=-1)
-    return temperature ** 2 * F.kl_div(log_q, log_p, log_target=True, reduction="batchmean")
+    return kl_distillation(student_logits, log_p, temperature)
 
 
 def distill_weight(transferability: float, kind: str = "mse", alpha: float | None = None) -> float:
@@ -80,10 +90,11 @@ def distill_weight(transferability: float, kind: str = "mse", alpha: float | Non
 
 def panda_loss(student_logits: torch.Tensor, gold: torch.Tensor, teacher_logits, weight: float,
                kind: str = "mse", temperature: float = 2.0, teacher_weights=None) -> torch.Tensor:
-    """PANDA's total loss of the student on one batch: CE(gold, student) + w * D(student, teacher).
+    """PANDA's total loss of the student on one batch of N facts: CE(gold, student) + w * D(student, teacher).
 
     ``student_logits`` [N, V] at the mask, ``gold`` [N] the answers' ids, ``teacher_logits`` [N, V] (or a
     list of them, late fusion), ``weight`` w from :func:`distill_weight`, D = :func:`distillation_loss`.
+    The authors' form: w = 0.1 * beta, D = MSE(logits) / N (:func:`mse_distillation`).
     """
     return (F.cross_entropy(student_logits, gold)
             + weight * distillation_loss(student_logits, teacher_logits, kind, temperature, teacher_weights))

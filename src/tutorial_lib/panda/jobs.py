@@ -37,7 +37,7 @@ class PandaConfig:
     lr: float = 3e-3
     batch_size: int = 16
     seed: int = 0
-    distill: str = "mse"  # "mse": the authors' 0.1 * beta * MSE(logits); "kl": T^2 KL with temperature
+    distill: str = "mse"  # "mse": the authors' 0.1 * beta * MSE(logits) / N; "kl": T^2 KL with temperature
     alpha: float | None = None  # distillation weight scale; None: 0.1 (mse) or 1.0 (kl)
     temperature: float = 2.0  # KL only
     distill_on: str = "labelled"  # or "unlabelled": also the task's other training inputs, answers hidden

@@ -56,6 +56,8 @@ def _prepare(lm: MaskedLM, job: TargetJob, vocab: list[str]) -> _Prepared:
            "teachers": [_digest(t) for t in teachers],
            "teacher_weights": None if job.teacher_weights is None else [float(w) for w in job.teacher_weights],
            "weight": float(job.weight)}
+    if teachers and config.distill == "mse":
+        key["mse"] = "divided by the batch size"  # the authors' form; stored runs without this key lack the / N
     return _Prepared(job, task, train, init, teachers, key)
 
 
