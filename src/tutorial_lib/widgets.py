@@ -106,26 +106,28 @@ def draw_explorer(view: ExplorerView):
     import numpy as np
 
     m, k = len(view.source_nearest), len(view.source_nearest[0]) if view.source_nearest else 0
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.55 * m + 2.2), sharey=True)
+    # Stacked (source above target) at the book's column width; constrained layout keeps the title clear.
+    fig, axes = plt.subplots(2, 1, figsize=(6.5, 2 * (0.32 * m + 0.9) + 0.5), sharex=True, layout="constrained")
     shared = [{w for w, _ in s} & {w for w, _ in t} for s, t in zip(view.source_nearest, view.target_nearest)]
-    panels = ((axes[0], view.source_nearest, f"source prompt in {view.source}\n(P@1 {100 * view.source_accuracy:.1f}%)"),
-              (axes[1], view.target_nearest, f"found prompt in {view.target}\n(P@1 {100 * view.accuracy:.1f}%)"))
+    panels = ((axes[0], view.source_nearest, f"source prompt in {view.source} (P@1 {100 * view.source_accuracy:.1f}%)"),
+              (axes[1], view.target_nearest, f"found prompt in {view.target} (P@1 {100 * view.accuracy:.1f}%)"))
     for ax, nearest, title in panels:
         sims = np.array([[c for _, c in row] for row in nearest])
         image = ax.imshow(sims, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        ax.grid(False)
         for i, row in enumerate(nearest):
             for j, (word, c) in enumerate(row):
                 ax.text(j, i, word, ha="center", va="center", fontsize=8,
                         color="white" if c > 0.6 else "black",
                         fontweight="bold" if word in shared[i] else "normal")
-        ax.set_xticks(range(k), [f"#{j + 1}" for j in range(k)])
         ax.set_yticks(range(m), [f"v{i + 1}" for i in range(m)])
-        ax.set_xlabel("rank of the anchor (by cosine similarity)")
-        ax.set_title(title)
-    axes[0].set_ylabel("prompt vector")
-    fig.colorbar(image, ax=list(axes), fraction=0.025, pad=0.02, label="cosine similarity")
-    fig.suptitle(f"{view.relation} ({view.label}): {view.source} → {view.target}, {view.n_anchors} anchors "
-                 "(bold: anchor near the vector in both models)")
+        ax.set_ylabel("prompt vector")
+        ax.set_title(title, fontsize=9)
+    axes[1].set_xticks(range(k), [f"#{j + 1}" for j in range(k)])
+    axes[1].set_xlabel("rank of the anchor (by cosine similarity)")
+    fig.colorbar(image, ax=list(axes), shrink=0.8, label="cosine similarity")
+    fig.suptitle(f"{view.relation} ({view.label}): {view.source} → {view.target}, {view.n_anchors} anchors\n"
+                 "(bold: anchor near the vector in both models)", fontsize=10)
     return fig
 
 
