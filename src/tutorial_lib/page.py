@@ -71,7 +71,8 @@ def markdown_table(df: pd.DataFrame, caption: str, name: str, index: bool = True
     if not name.startswith("tbl-"):
         raise ValueError(f"table names start with 'tbl-' (got {name!r})")
     frame = df.rename_axis(index=[n or "" for n in df.index.names]).reset_index() if index else df
-    header = [" / ".join(str(p) for p in c if p != "") if isinstance(c, tuple) else str(c) for c in frame.columns]
+    header = [_cell(" / ".join(str(p) for p in c if p != "") if isinstance(c, tuple) else str(c), "")
+              for c in frame.columns]
     rows = [[_cell(v, floatfmt) for v in row] for row in frame.itertuples(index=False)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

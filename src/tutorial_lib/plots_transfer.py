@@ -25,19 +25,20 @@ METHOD_COLORS = {"random prompt": COLORS["random prompt"], "direct": "#8c564b", 
 # ---------------------------------------------------------------- numbers
 
 def mean_std(values) -> tuple[float, float]:
-    """Mean and population standard deviation of a list of numbers (std 0 for one value)."""
+    """Mean and sample standard deviation (ddof = 1, the book's "± std") of a list of numbers (std NaN for one)."""
     arr = np.asarray(list(values), dtype=float)
     if arr.size == 0:
         return float("nan"), float("nan")
-    return float(arr.mean()), float(arr.std())
+    return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else float("nan")
 
 
 def pm(values, scale: float = 100.0, digits: int = 1) -> str:
-    """``"12.3 ± 1.0"``: mean ± std over seeds of accuracies (fractions shown as %, ``scale=100``)."""
+    """``"12.3 ± 1.0"``: mean ± sample std over seeds of accuracies (fractions shown as %, ``scale=100``);
+    only the mean for one seed."""
     mean, std = mean_std(values)
     if math.isnan(mean):
         return "–"
-    return f"{scale * mean:.{digits}f} ± {scale * std:.{digits}f}"
+    return f"{scale * mean:.{digits}f}" + ("" if math.isnan(std) else f" ± {scale * std:.{digits}f}")
 
 
 def pm_table(table: pd.DataFrame, index: str, columns: str, value: str = "test", scale: float = 100.0,
@@ -111,20 +112,23 @@ def anchor_geometry(words: list[str], emb_a: torch.Tensor, emb_b: torch.Tensor, 
     Top row: the coordinates (words x dimensions) do not line up across models. Bottom row: the cosine
     similarity among the words does."""
     dims = min(dims, emb_a.shape[1], emb_b.shape[1])
-    fig, axes = plt.subplots(2, 2, figsize=(11, 9.5))
+    fig, axes = plt.subplots(2, 2, figsize=(6.5, 7.4))
     raw_a, raw_b = emb_a[:, :dims].numpy(), emb_b[:, :dims].numpy()
     lim = float(max(np.abs(raw_a).max(), np.abs(raw_b).max()))
     for ax, raw, name in ((axes[0, 0], raw_a, name_a), (axes[0, 1], raw_b, name_b)):
-        heatmap(ax, raw, words, None, f"{name}: raw coordinates", "RdBu_r", -lim, lim, cbar_label="value")
+        heatmap(ax, raw, words, None, f"{name}\nraw coordinates", "RdBu_r", -lim, lim, cbar_label="value")
         ax.set_xlabel(f"embedding dimension (first {dims})")
         ax.set_ylabel("anchor word")
     for ax, emb, name in ((axes[1, 0], emb_a, name_a), (axes[1, 1], emb_b, name_b)):
         sims = cosine_matrix(emb).numpy()
         np.fill_diagonal(sims, np.nan)
-        heatmap(ax, sims, words, words, f"{name}: cosine similarity among anchors", "RdBu_r", -1, 1,
+        heatmap(ax, sims, words, None, f"{name}\ncosines among the words", "RdBu_r", -1, 1,
                 cbar_label="cosine similarity")
-        ax.set_xlabel("anchor word")
+        ax.set_xlabel("anchor word (same order)")
         ax.set_ylabel("anchor word")
+    for ax in axes.flat:
+        ax.tick_params(axis="y", labelsize=7)
+        ax.title.set_fontsize(9)
     fig.tight_layout()
     return fig
 
@@ -151,10 +155,10 @@ def loss_curve(x, y, xlabel: str, ylabel: str, title: str = "", label: str | Non
 
 def grid_heatmaps(ours: pd.DataFrame, paper: pd.DataFrame | None, title: str, ours_label: str = "mini zoo (ours)",
                   paper_label: str = "paper", vmax: float | None = None):
-    """Source x target grids of accuracy (%) side by side: ours (mean over seeds) and the paper's."""
+    """Source x target grids of accuracy (%), stacked: ours (mean over seeds) above the paper's."""
     panels = [(ours, ours_label)] + ([(paper, paper_label)] if paper is not None else [])
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.6), squeeze=False)
-    for ax, (table, label) in zip(axes[0], panels):
+    fig, axes = plt.subplots(len(panels), 1, figsize=(6.5, 4.2 * len(panels)), squeeze=False)
+    for ax, (table, label) in zip(axes[:, 0], panels):
         top = vmax if vmax is not None else np.nanmax(table.to_numpy(dtype=float))
         heatmap(ax, table.to_numpy(dtype=float), list(table.index), list(table.columns), label, "viridis",
                 0, top, annotate=True, cbar_label="test P@1 (%)")
@@ -169,7 +173,7 @@ def encoding_bars(words: list[str], source_cos, target_cos, source_name: str, ta
     """Paired bars: one prompt vector's cosines to a few anchors in the source (its relative encoding,
     Eq. 3) beside the found target vector's cosines to the same anchors in the target."""
     x = np.arange(len(words))
-    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(words) + 2), 3.8))
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
     ax.bar(x - 0.2, np.asarray(source_cos, dtype=float), 0.4, label=f"source prompt in {source_name}")
     ax.bar(x + 0.2, np.asarray(target_cos, dtype=float), 0.4, label=f"found prompt in {target_name}")
     ax.axhline(0, color="black", lw=0.6)
@@ -188,7 +192,7 @@ def method_summary(summary: pd.DataFrame, paper: pd.DataFrame | None = None, tit
     number for the same cell as a black tick when ``paper`` (same shape, NaN where none) is given."""
     targets, methods = list(summary.index), list(summary.columns)
     width = 0.8 / len(methods)
-    fig, ax = plt.subplots(figsize=(max(7, 2.2 * len(targets)), 4.2))
+    fig, ax = plt.subplots(figsize=(6.5, 4.0))
     for j, method in enumerate(methods):
         x = np.arange(len(targets)) - 0.4 + (j + 0.5) * width
         ax.bar(x, summary[method].to_numpy(dtype=float), width, label=method,
@@ -200,6 +204,7 @@ def method_summary(summary: pd.DataFrame, paper: pd.DataFrame | None = None, tit
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test P@1 (%)")
     ax.set_title(title)
-    ax.legend(ncol=4, fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.15))
-    fig.tight_layout()
+    handles, labels = ax.get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))  # room for the legend below the axis label
+    fig.legend(handles, labels, ncol=5, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 0))
     return fig
