@@ -254,7 +254,7 @@ def load_relations(ids: list[str] | tuple[str, ...] | None = None,
 
 
 def common_vocab(name: str = "cased_be_ro_al", lama_dir: str | os.PathLike | None = None) -> list[str]:
-    """LAMA's common vocabulary: ``"cased"`` (21,018 words) or ``"cased_be_ro_al"`` (the 17,229 words
+    """LAMA's common vocabulary: ``"cased"`` (21,018 words) or ``"cased_be_ro_al"`` (the 17,230 words
     shared by BERT, RoBERTa and ALBERT; the anchor list of the zero-shot transfer paper)."""
     names = {"cased": "common_vocab_cased.txt", "cased_be_ro_al": "common_vocab_cased_be_ro_al.txt"}
     if name not in names:

@@ -1,7 +1,7 @@
 """Anchor words: the shared vocabulary that relative-space transfer measures prompts against.
 
 The paper (relative-space transfer, step 1) uses LAMA's BERT / RoBERTa / ALBERT common vocabulary
-(17,229 words) and keeps the words that are one token in both models. We add two rules from the mini-zoo
+(17,230 words) and keeps the words that are one token in both models. We add two rules from the mini-zoo
 probes (design/zoo-notes.md): anchors are alphabetic common words ranked by frequency (rare words keep
 embeddings close to their random initialisation), and never words of the facts themselves (subjects and
 objects shared by construction would leak answers rather than measure geometry).
