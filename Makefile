@@ -19,21 +19,28 @@ ifneq ($(strip $(LAMA_DIR)),)
 export LAMA_DIR
 endif
 
-.PHONY: help install test book book-ci test-all vendor zoo strip clean distclean
+.PHONY: help install lock test book book-ci test-all vendor zoo strip clean distclean
 
 help:
 	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "targets: install test book book-ci test-all vendor zoo strip clean distclean"
+	@echo "targets: install lock test book book-ci test-all vendor zoo strip clean distclean"
 
 # The stamp makes `make install` cheap when nothing changed; delete .venv (make distclean) to start over.
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# pyproject.toml holds ranges; requirements-lock.txt pins the tested versions of everything (constraints).
+$(VENV)/.installed: pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install $(TORCH_PIP_ARGS) torch==$(TORCH_VERSION)
-	$(PY) -m pip install -e ".[book,dev]"
+	$(PY) -m pip install -c requirements-lock.txt -e ".[book,dev]"
 	touch $@
+
+# Re-pin requirements-lock.txt to what .venv holds (after a deliberate upgrade there); torch's +cpu/+cu tag dropped.
+lock:
+	{ sed -n '1,3p' requirements-lock.txt; $(PY) -m pip freeze --exclude-editable \
+	  | sed -E 's/^torch==([^+]*)\+.*/torch==\1/'; } > requirements-lock.txt.new
+	mv requirements-lock.txt.new requirements-lock.txt
 
 test:
 	$(PY) -m pytest $(PYTEST_ARGS)
