@@ -12,7 +12,8 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+
+from ..progress import tqdm
 
 
 def relative_encoding(vectors: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
