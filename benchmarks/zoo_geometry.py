@@ -16,7 +16,7 @@ from pathlib import Path
 from tutorial_lib.transfer import shared_geometry
 from tutorial_lib.zoo import load_model
 
-KEYS = ("p_at_1", "chance", "linear_r2", "same_index_r")
+KEYS = ("p_at_1", "chance", "linear_r2", "same_index_r", "same_index_mean", "same_index_chance")
 
 
 def measure(zoo: Path) -> dict[str, dict[str, float]]:
@@ -27,7 +27,8 @@ def measure(zoo: Path) -> dict[str, dict[str, float]]:
         g = shared_geometry(lms[a], lms[b])
         out[f"{a}|{b}"] = {k: round(g[k], 4) for k in KEYS}
         print(f"{a:>20} {b:>20}  translation {g['p_at_1']:.3f}  R2 {g['linear_r2']:.3f}  "
-              f"same-index |r| {g['same_index_r']:.3f}")
+              f"same-index |r| mean {g['same_index_mean']:.3f} max {g['same_index_r']:.3f} "
+              f"(chance {g['same_index_chance']:.3f})")
     return out
 
 

@@ -32,7 +32,8 @@ __all__ = ["METHODS", "AnchorError", "FewAnchorsWarning", "Projector", "Transfer
            "anchor_embeddings", "anchor_pairs", "anchor_words", "direct_transfer", "discretize_transfer",
            "embedding_stats",
            "fact_words", "init_prompts", "lama_fact_words", "linear_map_r2", "matching_loss", "nearest_words",
-           "normalize_to_target", "projector_transfer", "relative_encoding", "relative_transfer", "rotation_chance", "same_index_correlations",
+           "normalize_to_target", "projector_transfer", "relative_encoding", "relative_transfer", "rotation_chance",
+           "same_index_correlations",
            "shared_words", "single_token_ids", "topk_mask", "train_projectors", "transfer",
            "shared_geometry", "word_translation"]
 
