@@ -122,3 +122,65 @@ def test_a_corrupt_record_is_recomputed(tmp_path, damage):
     assert reloaded is not None and reloaded.metrics == fresh_metrics
     assert torch.equal(reloaded.tensors["vectors"], fresh_tensors["vectors"])
     assert files_under(folder) == ["record.json", "tensors.safetensors"]
+
+
+def test_a_code_change_gives_a_new_key_and_a_presentation_change_does_not(tmp_path):
+    """Issue #18: a changed default (the relative search's lr) served the record the old code made."""
+    import shutil
+
+    from tutorial_lib import results
+
+    copy = tmp_path / "tutorial_lib"
+    shutil.copytree(results.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = results.code_digest(copy)
+    assert results.code_digest(results.PACKAGE_DIR) == results.code_digest()  # the installed package by default
+    plots = copy / "plots.py"
+    plots.write_text(plots.read_text() + "\n# a figure's colour changed\n")
+    results.code_digest.cache_clear()
+    assert results.code_digest(copy) == before, "editing a plotting module must keep the run store valid"
+    relative = copy / "transfer" / "relative.py"
+    text = relative.read_text()
+    assert "lr: float = 5e-3" in text
+    relative.write_text(text.replace("lr: float = 5e-3", "lr: float = 1e-2", 1))
+    results.code_digest.cache_clear()
+    assert results.code_digest(copy) != before
+
+
+def test_the_store_recomputes_what_other_code_made(tmp_path, monkeypatch):
+    from tutorial_lib import results
+
+    store, calls = RunStore(tmp_path), []
+    monkeypatch.setattr(results, "code_digest", lambda: "old code")
+    store.get_or_compute("transfer", CONFIG, counting(lambda: (METRICS, tensors()), calls))
+    monkeypatch.setattr(results, "code_digest", lambda: "new code")
+    store.get_or_compute("transfer", CONFIG, counting(lambda: (METRICS, tensors()), calls))
+    assert len(calls) == 2, "a record made by other code was served"
+    assert json.loads((store.path("transfer", CONFIG) / "record.json").read_text())["code"] == "new code"
+    monkeypatch.setattr(results, "code_digest", lambda: "old code")
+    store.get_or_compute("transfer", CONFIG, counting(lambda: (METRICS, tensors()), calls))
+    assert len(calls) == 2
+
+
+def test_the_default_store_is_in_the_user_cache(tmp_path, monkeypatch):
+    from tutorial_lib import results
+
+    monkeypatch.delenv("TUTORIAL_LIB_RUNS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert RunStore().root == tmp_path / "cache" / "tutorial_lib" / "runs"
+    monkeypatch.setenv("TUTORIAL_LIB_RUNS", str(tmp_path / "mine"))
+    assert results.default_root() == tmp_path / "mine"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_records_get_the_modes_of_the_umask(tmp_path, umask):
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        folder = RunStore(tmp_path).save("prompts", Record(CONFIG, METRICS, tensors()))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name

@@ -2,8 +2,11 @@
 
 The files are read from a local directory (argument, or the ``LAMA_DIR`` environment variable, or the
 user cache ``~/.cache/tutorial_lib/lama``). Without a local copy they are downloaded once from their
-public sources (yanaiela/pararel, princeton-nlp/OptiPrompt) and checked against the sha256 sums in
-``data/lama_sha256.json``. Offline, loading fails at once with a message saying where to put the files.
+public sources (yanaiela/pararel, princeton-nlp/OptiPrompt), checked against the sha256 sums in
+``data/lama_sha256.json`` before they are written. Offline, loading fails at once with a message saying
+where to put the files. Every directory is verified against the same sums before its files are read, once
+per process and content state (size and modification time of each file): an edited or truncated file is
+an error naming it, never a silent change of the facts.
 
 Splits: every fact goes to train / dev / test by a hash of its ``uuid`` (50 % / 10 % / 40 %), so the
 split does not depend on file order, machine or Python version.
@@ -18,7 +21,21 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(os.environ.get("TUTORIAL_LIB_DATA", Path(__file__).resolve().parents[2] / "data"))
+from .files import atomic
+
+
+def _find_data_dir() -> Path:
+    """``$TUTORIAL_LIB_DATA``, else the ``data/`` folder of the clone this module runs from, else the copy
+    shipped inside the installed package (``tutorial_lib/_data``, see pyproject.toml)."""
+    given = os.environ.get("TUTORIAL_LIB_DATA")
+    if given:
+        return Path(given).expanduser()
+    here = Path(__file__).resolve()
+    found = [d for d in (here.parents[2] / "data", here.parent / "_data") if (d / "lama_sha256.json").is_file()]
+    return found[0] if found else here.parent / "_data"
+
+
+DATA_DIR = _find_data_dir()
 SPLIT_FRACTIONS = {"train": 0.5, "dev": 0.1, "test": 0.4}
 SPLITS = tuple(SPLIT_FRACTIONS)
 
@@ -34,6 +51,10 @@ ROOT_SOURCES = {
 
 class LamaDataMissing(FileNotFoundError):
     """The LAMA files are neither on disk nor downloadable."""
+
+
+class LamaDataCorrupt(LamaDataMissing):
+    """A LAMA file differs from its sha256 in ``data/lama_sha256.json`` (edited, truncated or replaced)."""
 
 
 @dataclass(frozen=True)
@@ -94,48 +115,101 @@ def split_of(uuid: str) -> str:
 
 
 def checksums() -> dict[str, str]:
-    return json.loads((DATA_DIR / "lama_sha256.json").read_text())
+    """sha256 of every LAMA file the library reads, by path relative to the LAMA directory."""
+    path = DATA_DIR / "lama_sha256.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no {path}: the library's data folder (mini zoo, LAMA checksums) is not there; "
+                                "set TUTORIAL_LIB_DATA to a copy of the repository's data/ folder")
+    return json.loads(path.read_text())
+
+
+def user_cache() -> Path:
+    """The library's folder in the user cache: ``$XDG_CACHE_HOME/tutorial_lib`` (``~/.cache/tutorial_lib``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tutorial_lib"
 
 
 def _default_cache() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tutorial_lib" / "lama"
+    return user_cache() / "lama"
 
 
 def _is_complete(path: Path) -> bool:
     return all((path / name).is_file() for name in checksums())
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _url(name: str) -> str:
+    if name.startswith("facts/"):
+        return f"{PARAREL}/trex_lms_vocab/{Path(name).name}"
+    if name.startswith("paraphrases/"):
+        return f"{PARAREL}/pattern_data/graphs_json/{Path(name).name}"
+    return ROOT_SOURCES[name]
+
+
 def _download(path: Path, timeout: float = 10.0) -> None:
-    sums = checksums()
-    for name, digest in sums.items():
+    """Fetch every file that is missing or differs from its checksum; each is checked before it is written
+    (to a temporary file renamed into place), so the cache never holds a partial or unverified file."""
+    for name, digest in checksums().items():
         target = path / name
-        if target.is_file():
+        if target.is_file() and _sha256(target) == digest:
             continue
-        if name.startswith("facts/"):
-            url = f"{PARAREL}/trex_lms_vocab/{Path(name).name}"
-        elif name.startswith("paraphrases/"):
-            url = f"{PARAREL}/pattern_data/graphs_json/{Path(name).name}"
-        else:
-            url = ROOT_SOURCES[name]
+        url = _url(name)
         with urllib.request.urlopen(url, timeout=timeout) as response:
             payload = response.read()
-        if hashlib.sha256(payload).hexdigest() != digest:
-            raise LamaDataMissing(f"checksum mismatch for {url}: the public file changed; "
-                                  f"put a verified copy of the LAMA files in {path}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(payload)
+        got = hashlib.sha256(payload).hexdigest()
+        if got != digest:
+            raise LamaDataCorrupt(f"LAMA file {name} downloaded from {url} has sha256 {got}, not {digest} "
+                                  f"(data/lama_sha256.json): the public file changed or the transfer was "
+                                  f"corrupted; nothing was written. Put a verified copy of the LAMA files in {path}")
+        with atomic(target) as tmp:
+            tmp.write_bytes(payload)
+
+
+_VERIFIED: set[tuple] = set()
+
+
+def _state(root: Path) -> tuple:
+    """(name, size, modification time) of every checksummed file: changes when a file is edited or replaced."""
+    return tuple((name, st.st_size, st.st_mtime_ns) for name in sorted(checksums()) for st in [(root / name).stat()])
+
+
+def verify(root: Path) -> tuple:
+    """Check every LAMA file in ``root`` against ``data/lama_sha256.json`` (all 84 files, 3.6 MB: about 6 ms),
+    once per process and content state (:func:`_state`, 0.5 ms); returns the state. Raises
+    :class:`LamaDataCorrupt` naming the first file that differs (and its first broken JSON line, if any)."""
+    state = _state(root)
+    if (root, state) in _VERIFIED:
+        return state
+    for name, digest in checksums().items():
+        got = _sha256(root / name)
+        if got != digest:
+            broken = ""
+            if name.endswith(".jsonl"):
+                try:
+                    _read_jsonl(root / name)
+                except ValueError as err:
+                    broken = f" ({err})"
+            raise LamaDataCorrupt(f"LAMA file {root / name} has sha256 {got}, not {digest} (data/lama_sha256.json)"
+                                  f"{broken}: it was edited, truncated or replaced. Restore the original file "
+                                  "(or delete it from the download cache to fetch it again)")
+    _VERIFIED.add((root, state))
+    return state
 
 
 def resolve_lama_dir(path: str | os.PathLike | None = None, download: bool | None = None) -> Path:
     """The directory that holds the LAMA files: ``path``, else ``$LAMA_DIR``, else the user cache.
 
     A cache that is incomplete is filled by downloading (unless ``download=False`` or
-    ``TUTORIAL_LIB_OFFLINE=1``); any failure raises :class:`LamaDataMissing` at once.
+    ``TUTORIAL_LIB_OFFLINE=1``); any failure raises :class:`LamaDataMissing` at once. The files are checked
+    by :func:`verify` (in the cache, a file that differs is downloaded again when downloads are on).
     """
     given = path if path is not None else os.environ.get("LAMA_DIR")
     if given is not None:
         given = Path(given).expanduser()
         if _is_complete(given):
+            verify(given)
             return given
         missing = [n for n in checksums() if not (given / n).is_file()]
         raise LamaDataMissing(
@@ -143,10 +217,15 @@ def resolve_lama_dir(path: str | os.PathLike | None = None, download: bool | Non
             "Point LAMA_DIR (or the lama_dir argument) at a copy of the LAMA T-REx files "
             "(facts/P*.jsonl, paraphrases/P*.jsonl, relations.jsonl, ...), or unset it to download them.")
     cache = _default_cache()
-    if _is_complete(cache):
-        return cache
     if download is None:
         download = os.environ.get("TUTORIAL_LIB_OFFLINE", "0") != "1"
+    if _is_complete(cache):
+        try:
+            verify(cache)
+            return cache
+        except LamaDataCorrupt:
+            if not download:
+                raise  # else the download below replaces the files that differ
     where = (f"Put the LAMA T-REx files (facts/P*.jsonl, paraphrases/P*.jsonl, relations.jsonl, "
              f"autoprompt_relations.jsonl, common_vocab_cased*.txt) in {cache} or set LAMA_DIR to a "
              "directory that holds them.")
@@ -154,18 +233,34 @@ def resolve_lama_dir(path: str | os.PathLike | None = None, download: bool | Non
         raise LamaDataMissing(f"No local LAMA data and downloads are off. {where}")
     try:
         _download(cache)
+    except LamaDataCorrupt:
+        raise
     except OSError as err:  # URLError, timeouts and DNS failures are OSErrors
         raise LamaDataMissing(f"No local LAMA data and the download failed ({err}). {where}") from err
+    verify(cache)
     return cache
 
 
 def _read_jsonl(path: Path) -> list[dict]:
+    rows = []
     with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except ValueError as err:
+                    raise ValueError(f"{path}, line {number}: not valid JSON ({err})") from None
+    return rows
+
+
+def _loaded(lama_dir) -> dict[str, dict]:
+    root = resolve_lama_dir(lama_dir)
+    return _load_all(root, _state(root))
 
 
 @lru_cache(maxsize=8)
-def _load_all(root: Path) -> dict[str, dict]:
+def _load_all(root: Path, state: tuple) -> dict[str, dict]:
+    """Every relation in ``root`` as read in content ``state`` (:func:`_state`, which keys the cache)."""
     meta = {row["relation"]: row for row in _read_jsonl(root / "relations.jsonl")}
     auto = {row["relation"]: row["template"] for row in _read_jsonl(root / "autoprompt_relations.jsonl")}
     out = {}
@@ -185,7 +280,7 @@ def _load_all(root: Path) -> dict[str, dict]:
 
 def relation_ids(lama_dir: str | os.PathLike | None = None) -> list[str]:
     """The ids of the 41 T-REx relations, sorted."""
-    return sorted(_load_all(resolve_lama_dir(lama_dir)), key=lambda r: int(r[1:]))
+    return sorted(_loaded(lama_dir), key=lambda r: int(r[1:]))
 
 
 def select_facts(facts: tuple[Fact, ...], max_facts: int | None,
@@ -236,8 +331,10 @@ def load_relations(ids: list[str] | tuple[str, ...] | None = None,
     ``max_facts`` caps the facts per relation deterministically, preferring subjects that have facts in
     several of the requested relations (the mini zoo is pretrained on such a subset).
     """
-    everything = _load_all(resolve_lama_dir(lama_dir))
+    everything = _loaded(lama_dir)
     ids = list(everything) if ids is None else list(ids)
+    if not ids:
+        raise ValueError("no relation ids given; pass None for all 41 relations")
     unknown = [r for r in ids if r not in everything]
     if unknown:
         raise KeyError(f"unknown relation(s) {unknown}; known: {sorted(everything, key=lambda r: int(r[1:]))}")
@@ -245,12 +342,17 @@ def load_relations(ids: list[str] | tuple[str, ...] | None = None,
         raise ValueError(f"max_facts must be >= 1 or None, got {max_facts}")
     chosen = {r: everything[r] for r in ids}
     prefer = shared_subjects(chosen)
-    return {
+    out = {
         r: Relation(id=r, label=row["meta"]["label"], template=row["meta"]["template"],
                     type=row["meta"]["type"], paraphrases=row["paraphrases"],
                     autoprompt=row["autoprompt"], facts=select_facts(row["facts"], max_facts, prefer))
         for r, row in chosen.items()
     }
+    untested = [r for r, rel in out.items() if not rel.split("test")]
+    if untested:
+        raise ValueError(f"relation(s) {untested} have no test facts among the {max_facts} kept per relation, so "
+                         "their P@1 would be undefined; raise max_facts")
+    return out
 
 
 def common_vocab(name: str = "cased_be_ro_al", lama_dir: str | os.PathLike | None = None) -> list[str]:

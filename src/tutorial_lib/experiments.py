@@ -29,8 +29,9 @@ class World:
 
     @cached_property
     def facts_digest(self) -> str:
-        """A hash of every fact of the world (it keys the cached units scored on them)."""
-        return sha256(" ".join(f.uuid for r in self.relations.values() for f in r.facts).encode()).hexdigest()
+        """A hash of every fact of the world, subject, object and uuid (it keys the cached units scored on them)."""
+        return sha256(repr([(f.subject, f.object, f.uuid) for r in self.relations.values()
+                            for f in r.facts]).encode()).hexdigest()
 
     def revisions(self, names) -> dict[str, str]:
         """The weights' revision of each named model (it keys the cached units, see :func:`zoo.load_model`)."""

@@ -1,17 +1,18 @@
-"""The run store: one record per expensive run, keyed by its full config.
+"""The run store: one record per expensive run, keyed by its full config and the code that computed it.
 
-A record is a folder ``<root>/<kind>/<key>/`` holding ``record.json`` (config, metrics, status) and
-``tensors.safetensors``. ``RunStore.get_or_compute`` loads a present, valid record instead of recomputing;
-a run that raises leaves nothing behind, so a failed run never overwrites a good record.
+A record is a folder ``<root>/<kind>/<key>/`` holding ``record.json`` (config, code digest, metrics, status)
+and ``tensors.safetensors``. ``RunStore.get_or_compute`` loads a present, valid record instead of
+recomputing; a run that raises leaves nothing behind, so a failed run never overwrites a good record. The
+key holds :func:`code_digest`, so a change of the library's computing code (a default learning rate, a
+loss) never serves a record that the old code made.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -19,7 +20,15 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import __version__
+from .data import user_cache
+from .files import atomic
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Modules that only present results (tables, figures, widgets, the CLI, parameter checks): they make no record,
+# so editing them keeps the run store valid. Every other module of the package is in the code digest.
+PRESENTATION = frozenset({"__main__.py", "cli.py", "comparison.py", "page.py", "paper.py", "parameters.py",
+                          "plots.py", "plots_analyses.py", "plots_panda.py", "plots_transfer.py", "progress.py",
+                          "verdicts.py", "widgets.py"})
 
 
 @dataclass
@@ -29,14 +38,28 @@ class Record:
     tensors: dict[str, torch.Tensor]
 
 
+@lru_cache(maxsize=4)
+def code_digest(package: Path = PACKAGE_DIR) -> str:
+    """sha256 (16 hex digits) of the source of every computing module of ``package`` (all ``*.py`` but
+    :data:`PRESENTATION`), by relative path; computed once per process."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        name = path.relative_to(package).as_posix()
+        if name not in PRESENTATION:
+            digest.update(f"{name}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def config_key(config: dict) -> str:
-    """A stable hash of a JSON-serialisable config (plus the library version)."""
-    text = json.dumps({**config, "library_version": __version__}, sort_keys=True, default=str)
+    """A stable hash of a JSON-serialisable config and of :func:`code_digest`."""
+    text = json.dumps({**config, "code": code_digest()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def default_root() -> Path:
-    return Path(os.environ.get("TUTORIAL_LIB_RUNS", Path(__file__).resolve().parents[2] / ".runs"))
+    """``$TUTORIAL_LIB_RUNS``, else the user cache (``~/.cache/tutorial_lib/runs``): never inside the
+    environment the library is installed in."""
+    return Path(os.environ.get("TUTORIAL_LIB_RUNS") or user_cache() / "runs")
 
 
 class RunStore:
@@ -62,18 +85,12 @@ class RunStore:
     def save(self, kind: str, record: Record) -> Path:
         """Write atomically: the record appears complete or not at all."""
         folder = self.path(kind, record.config)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
-        try:
+        with atomic(folder, folder=True) as tmp:
             save_file({k: v.detach().cpu().contiguous() for k, v in record.tensors.items()},
                       tmp / "tensors.safetensors")
             (tmp / "record.json").write_text(json.dumps(
-                {"status": "ok", "config": record.config, "metrics": record.metrics}, indent=1, default=str))
-            if folder.exists():
-                shutil.rmtree(folder)
-            tmp.rename(folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+                {"status": "ok", "config": record.config, "code": code_digest(), "metrics": record.metrics},
+                indent=1, default=str))
         return folder
 
     def get_or_compute(self, kind: str, config: dict,
