@@ -1,6 +1,6 @@
 # The Prompt Transfer Book: set-up, tests and the book build.
 #   make install book       set up .venv, execute every chapter with params/cpu.yaml, build _build/html
-#   make install test-all   set up .venv, unit tests + CI smoke build of the book (params/ci.yaml)
+#   make install test-all   set up .venv, unit tests + CI smoke build of the book (params/ci.yaml) + smokes
 # Variables: PYTHON (interpreter for the venv), PARAMS (papermill profile for `book`), LAMA_DIR (LAMA T-REx
 # files; default ../shared/lama when it exists, else unset and the library downloads them),
 # TORCH_PIP_ARGS (extra pip arguments for torch, e.g. a CPU-only wheel index), PYTEST_ARGS, ZOO_ARGS.
@@ -19,11 +19,11 @@ ifneq ($(strip $(LAMA_DIR)),)
 export LAMA_DIR
 endif
 
-.PHONY: help install lock test book book-ci test-all vendor zoo strip clean distclean
+.PHONY: help install lock test book book-ci smoke test-all vendor zoo strip clean distclean
 
 help:
 	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "targets: install lock test book book-ci test-all vendor zoo strip clean distclean"
+	@echo "targets: install lock test book book-ci smoke test-all vendor zoo strip clean distclean"
 
 # The stamp makes `make install` cheap when nothing changed; delete .venv (make distclean) to start over.
 install: $(VENV)/.installed
@@ -59,7 +59,13 @@ book: vendor
 book-ci: vendor
 	OMP_NUM_THREADS=1 $(PY) scripts/build_book.py --params params/ci.yaml
 
-test-all: test book-ci
+# Every chapter three more times (scripts/smoke.py, into _build/smoke/): beside zoo models a Hub-layout model
+# that is not in the zoo; params/gpu.yaml's keys and params/paper.yaml's keys (fixture models, 41 relations),
+# both at the tiny sizes of params/tiny.yaml.
+smoke:
+	OMP_NUM_THREADS=1 $(PY) scripts/smoke.py all
+
+test-all: test book-ci smoke
 
 # Re-train the mini model zoo into data/zoo/ (long; the checkpoints are shipped, so readers never need this).
 zoo:

@@ -4,6 +4,8 @@
     python scripts/build_book.py                          # params/cpu.yaml, the reader's default
     python scripts/build_book.py --params params/ci.yaml  # CI smoke profile (sets OMP_NUM_THREADS=1)
     python scripts/build_book.py --only 04_relative_transfer --no-build   # one chapter, no HTML
+    python scripts/build_book.py --params params/gpu.yaml params/tiny.yaml --no-build --out _build/smoke/gpu
+                                                          # files merged in order; results under --out
 
 Steps
 1. Every notebook listed in _toc.yml is executed by papermill (Python API, kernel ``python3``) with all
@@ -213,7 +215,11 @@ def build_html() -> tuple[int, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--params", default="params/cpu.yaml", help="papermill parameter file (default: %(default)s)")
+    parser.add_argument("--params", nargs="+", default=["params/cpu.yaml"], metavar="FILE",
+                        help="papermill parameter files, merged in order (a later file's keys win; default: "
+                             "%(default)s)")
+    parser.add_argument("--out", help="write executed/, logs/ and budget.json here instead of _build/ "
+                                      "(with --no-build: the HTML is built from _build/executed only)")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="execute only these notebooks (stem or path, e.g. 04_relative_transfer); the others "
                              "are staged unexecuted")
@@ -225,11 +231,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_exit)
 
-    params_path = (ROOT / args.params) if not Path(args.params).is_absolute() else Path(args.params)
-    params = yaml.safe_load(params_path.read_text()) or {}
-    if not isinstance(params, dict):
-        parser.error(f"{args.params} must hold a mapping of parameter names to values, got {type(params).__name__}")
-    profile = params.get("profile", params_path.stem)
+    if args.out and not args.no_build:
+        parser.error("--out needs --no-build")
+    global BUILD, STAGE, LOGS
+    if args.out:
+        BUILD = Path(args.out).resolve()
+        STAGE, LOGS = BUILD / "executed", BUILD / "logs"
+    params = {}
+    for name in args.params:
+        values = yaml.safe_load((ROOT / name).read_text()) or {}  # ROOT / an absolute path is that path
+        if not isinstance(values, dict):
+            parser.error(f"{name} must hold a mapping of parameter names to values, got {type(values).__name__}")
+        params.update(values)
+    args.params = " + ".join(args.params)
+    profile = params.get("profile", Path(args.params).stem)
     if profile == "ci":
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             os.environ.setdefault(var, "1")
@@ -285,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             lines = log.read_text(errors="replace").splitlines() if log.exists() else []
             tail = [ln for ln in lines if ln.strip() and "without encryption" not in ln][-15:]
             if tail:
-                print(f"build_book:   last lines of {log.relative_to(ROOT)}:\n    " + "\n    ".join(tail),
+                print(f"build_book:   last lines of {os.path.relpath(log, ROOT)}:\n    " + "\n    ".join(tail),
                       file=sys.stderr, flush=True)
         if dst.exists():
             postprocess(dst)
@@ -327,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{BUDGET_NOTEBOOK_MB:.0f} MB, book {BUDGET_TOTAL_S:.0f} s; the budget applies to params/cpu.yaml)")
     print("\n".join(lines))
 
-    BUILD.mkdir(exist_ok=True)
+    BUILD.mkdir(parents=True, exist_ok=True)
     report = {
         "params": args.params, "profile": profile, "parameters": params,
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
@@ -340,12 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         "html": str((BUILD / "html" / "index.html").relative_to(ROOT)) if build_rc is not None else None,
     }
     (BUILD / "budget.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"build_book: wrote {(BUILD / 'budget.json').relative_to(ROOT)}"
+    print(f"build_book: wrote {os.path.relpath(BUILD / 'budget.json', ROOT)}"
           + (f"; HTML in {(BUILD / 'html').relative_to(ROOT)}/index.html" if build_rc == 0 else ""))
 
     if failed:
         print(f"build_book: FAILED notebooks: {failed} (executed copies with tracebacks in "
-              f"{STAGE.relative_to(ROOT)}/book/)", file=sys.stderr)
+              f"{os.path.relpath(STAGE, ROOT)}/book/)", file=sys.stderr)
         return 1
     if build_rc not in (None, 0):
         print(f"build_book: jupyter-book build failed (exit {build_rc}); warnings count as errors (-W)", file=sys.stderr)

@@ -9,7 +9,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-PROFILES = {name: yaml.safe_load((ROOT / "params" / f"{name}.yaml").read_text()) for name in ("ci", "cpu", "gpu")}
+PROFILES = {name: yaml.safe_load((ROOT / "params" / f"{name}.yaml").read_text())
+            for name in ("ci", "cpu", "gpu", "paper", "tiny")}
 
 
 def parameters(path: Path) -> dict:
