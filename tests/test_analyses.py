@@ -14,7 +14,8 @@ from conftest_transfer import COMMON, FACTS, tiny_lm  # noqa: E402
 from tutorial_lib import experiments  # noqa: E402
 from tutorial_lib.data import Fact, Relation, scoring_vocabulary  # noqa: E402
 from tutorial_lib.experiments import (AccuracyRecorder, World, check_sweep, log_steps,  # noqa: E402
-                                      loss_accuracy_correlation, search_trajectory, transfer_grid,
+                                      loss_accuracy_coefficients, loss_accuracy_correlation,
+                                      search_trajectory, transfer_grid,
                                       transfer_scores, transfer_sweep)
 from tutorial_lib.results import RunStore  # noqa: E402
 from tutorial_lib.transfer import FewAnchorsWarning, transfer  # noqa: E402
@@ -184,3 +185,4 @@ def test_correlation_per_relation_averages_each_relations_own_coefficient():
     assert loss_accuracy_correlation(table) == pytest.approx(-1)
     # P1: -1; P2 has a constant accuracy (no ranking, left out); P3: 0 -> mean -0.5
     assert loss_accuracy_correlation(table, per_relation=True) == pytest.approx(-0.5)
+    assert loss_accuracy_coefficients(table) == pytest.approx({"P1": -1.0, "P3": 0.0})

@@ -290,20 +290,34 @@ def search_trajectory(world: World, sources: list[str], target: str, seed: int, 
     return table
 
 
-def loss_accuracy_correlation(trajectory, split: str = "test", per_relation: bool = False) -> float:
-    """Spearman rank correlation between the matching loss and ``split`` P@1 over the recorded steps of
-    a :func:`search_trajectory` table, as the paper's Fig. 2 reads the search (the mean over relations;
-    ``per_relation=True``: each relation's own coefficient over its steps, averaged over the relations whose
-    loss and accuracy both vary). Negative = lower loss goes with higher accuracy."""
+def loss_accuracy_coefficients(trajectory, split: str = "test") -> dict[str, float]:
+    """Each relation's own Spearman rank correlation between the matching loss and ``split`` P@1 over the
+    recorded steps of a :func:`search_trajectory` table (as the paper's Fig. 2 reads the search, one relation
+    at a time); relations whose loss or accuracy never changes have no ranking and are left out."""
     from scipy.stats import spearmanr
 
-    rows = trajectory[trajectory.relation != "mean"] if per_relation else trajectory[trajectory.relation == "mean"]
-    rows = rows.dropna(subset=["loss", split])
+    rows = trajectory[trajectory.relation != "mean"].dropna(subset=["loss", split])
     if rows.empty or rows.groupby("relation").size().min() < 3:
         raise ValueError(f"need at least 3 recorded points for a rank correlation, got {len(rows)}")
-    coefficients = [float(spearmanr(r["loss"], r[split]).statistic) for _, r in rows.groupby("relation")
-                    if r[split].nunique() > 1 and r["loss"].nunique() > 1]  # a constant series has no ranking
-    return sum(coefficients) / len(coefficients) if coefficients else float("nan")
+    return {relation: float(spearmanr(r["loss"], r[split]).statistic) for relation, r in rows.groupby("relation")
+            if r[split].nunique() > 1 and r["loss"].nunique() > 1}
+
+
+def loss_accuracy_correlation(trajectory, split: str = "test", per_relation: bool = False) -> float:
+    """Spearman rank correlation between the matching loss and ``split`` P@1 over the recorded steps of the
+    mean over relations; ``per_relation=True``: the mean of :func:`loss_accuracy_coefficients`. Negative =
+    lower loss goes with higher accuracy."""
+    from scipy.stats import spearmanr
+
+    if per_relation:
+        coefficients = list(loss_accuracy_coefficients(trajectory, split).values())
+        return sum(coefficients) / len(coefficients) if coefficients else float("nan")
+    rows = trajectory[trajectory.relation == "mean"].dropna(subset=["loss", split])
+    if len(rows) < 3:
+        raise ValueError(f"need at least 3 recorded points for a rank correlation, got {len(rows)}")
+    if rows[split].nunique() < 2 or rows["loss"].nunique() < 2:
+        return float("nan")
+    return float(spearmanr(rows["loss"], rows[split]).statistic)
 
 
 # What each sweepable parameter accepts: (description, test).

@@ -82,15 +82,17 @@ def plot_multi_source(grid: pd.DataFrame, paper: dict | None = None, baseline: d
 
 def plot_loss_vs_accuracy(trajectory: pd.DataFrame, split: str = "test", rho: float | None = None,
                           baseline: float | None = None):
-    """Fig. 2: (left) matching loss and target P@1 along the search; (right) loss vs P@1, one point per
-    recorded step (mean over relations, coloured by step) and the per-relation points in grey.
-    ``baseline``: a reference accuracy (fraction, e.g. the majority answer) drawn as a dashed line."""
+    """Fig. 2, stacked for the book's column: (top) matching loss and target P@1 along the search, on a log
+    step axis (step 0, the random start, at the left end); (bottom) loss vs P@1, one point per recorded step
+    (mean over relations, coloured by step) and the per-relation points in grey. ``baseline``: a reference
+    accuracy (fraction, e.g. the majority answer) drawn as a dashed line."""
     use_style()
     mean = trajectory[trajectory.relation == "mean"].sort_values("step")
     rel = trajectory[trajectory.relation != "mean"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    left.plot(mean.step, mean.loss, color="C0", label="matching loss")
-    left.set_xlabel("search step")
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.5, 6.6), layout="constrained")
+    left.plot(mean.step, mean.loss, color="C0", marker=".", label="matching loss")
+    left.set_xscale("symlog", linthresh=1)  # log-spaced steps, with step 0 kept
+    left.set_xlabel("search step (log scale)")
     left.set_ylabel("matching loss (1 - cos)", color="C0")
     twin = left.twinx()
     twin.plot(mean.step, 100 * mean[split], color="C1", marker=".", label=f"{split} P@1")
@@ -102,17 +104,16 @@ def plot_loss_vs_accuracy(trajectory: pd.DataFrame, split: str = "test", rho: fl
     chosen = trajectory.attrs.get("chosen_step")
     if chosen is not None:
         left.axvline(chosen, color="grey", ls="--", lw=0.8)
-    twin.legend(fontsize=8, frameon=False, loc="center right")
+    twin.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0.0, -0.18), ncol=3)
     right.scatter(rel.loss, 100 * rel[split], s=6, color="lightgrey", label="one relation")
-    points = right.scatter(mean.loss, 100 * mean[split], c=mean.step, cmap="viridis", s=18, label="mean")
+    points = right.scatter(mean.loss, 100 * mean[split], c=mean.step, cmap="viridis", s=18, label="mean",
+                           norm=plt.matplotlib.colors.SymLogNorm(linthresh=1, vmin=0, vmax=max(1, mean.step.max())))
     fig.colorbar(points, ax=right, label="search step")
     right.set_xlabel("matching loss (1 - cos)")
     right.set_ylabel(f"target {split} P@1 (%)")
-    right.set_title("Loss vs accuracy" + ("" if rho is None else f" (Spearman rho = {rho:.2f})"))
+    right.set_title("Loss vs accuracy" + ("" if rho is None else f" (Spearman rho of the mean = {rho:.2f})"))
     right.legend(fontsize=8, frameon=False)
     left.set_title("Along the search")
-    fig.suptitle("Matching loss vs target accuracy (paper Fig. 2)", y=1.02)
-    fig.tight_layout()
     return fig
 
 
@@ -123,8 +124,8 @@ def plot_normalization(table: pd.DataFrame, paper: dict | None = None, baseline:
     use_style()
     stats = mean_std(table, ["pair", "normalize"])
     pairs = list(dict.fromkeys(table.pair))
-    fig, ax = plt.subplots(figsize=(max(5.0, 2.2 * len(pairs)), 3.6))
-    for k, (flag, label) in enumerate(((False, "without normalisation"), (True, "with normalisation (Eq. 6)"))):
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for k, (flag, label) in enumerate(((False, "without Eq. 6"), (True, "with Eq. 6"))):
         rows = stats[stats.normalize == flag].set_index("pair").reindex(pairs)
         xs = [i - 0.2 + 0.4 * k for i in range(len(pairs))]
         ax.bar(xs, 100 * rows["mean"], 0.38, yerr=100 * rows["std"], capsize=3, color=f"C{k}", label=label)
@@ -138,7 +139,7 @@ def plot_normalization(table: pd.DataFrame, paper: dict | None = None, baseline:
     ax.set_xlabel("source -> target")
     ax.set_ylabel("test P@1 (%)")
     ax.set_title("Normalisation (Eq. 6) on and off (paper Fig. 3)")
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, never on a bar
     fig.tight_layout()
     return fig
 
