@@ -35,7 +35,7 @@ def heatmap(matrix: pd.DataFrame, title: str, ax=None, labels: dict[str, str] | 
     import seaborn as sns
     use_style()
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.8 * len(matrix.columns) + 4, 0.6 * len(matrix.index) + 1.5))
+        _, ax = plt.subplots(figsize=(min(6.5, 0.8 * len(matrix.columns) + 4), 0.6 * len(matrix.index) + 1.5))
     sns.heatmap(matrix.astype(float), annot=True, fmt=fmt, cmap=cmap, center=center, ax=ax, square=True,
                 cbar_kws={"label": cbar_label},
                 xticklabels=list(matrix.columns), yticklabels=[_label(r, labels) for r in matrix.index])
@@ -51,8 +51,13 @@ def metric_vs_gain(scores: dict[str, pd.DataFrame], gains: pd.DataFrame, correla
     """One panel per metric: its score for each (source, target) pair against the real PoT gain, with
     Spearman's rho in the title; near pairs (as sets of two relation ids) drawn in another colour."""
     use_style()
-    fig, axes = plt.subplots(1, len(scores), figsize=(3.6 * len(scores), 3.4), sharey=True, squeeze=False)
-    for ax, (name, table) in zip(axes[0], scores.items()):
+    cols = min(3, len(scores))  # panels in rows of three: readable in the book's 6.5 in column
+    rows = -(-len(scores) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5, 2.5 * rows + 0.6), sharey=True, squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[len(scores):]:
+        ax.set_visible(False)
+    for ax, (name, table) in zip(axes.flat, scores.items()):
         pairs = [(s, t) for s in gains.index for t in gains.columns if s != t and pd.notna(gains.loc[s, t])]
         x = np.array([table.loc[s, t] for s, t in pairs])
         y = 100 * np.array([gains.loc[s, t] for s, t in pairs])
@@ -61,10 +66,12 @@ def metric_vs_gain(scores: dict[str, pd.DataFrame], gains: pd.DataFrame, correla
         if is_near.any():
             ax.scatter(x[is_near], y[is_near], s=30, marker="D", alpha=0.9, label="near pairs")
         ax.axhline(0, color="grey", lw=0.8, ls="--")
-        ax.set_title(f"{name}\nSpearman rho = {correlations[name]:+.2f}")
-        ax.set_xlabel("transferability score (cosine)")
-    axes[0][0].set_ylabel(f"PoT gain over scratch (P@1 points){n_label}")
-    axes[0][0].legend(fontsize="small", loc="best")
+        ax.set_title(f"{name}\nSpearman rho = {correlations[name]:+.2f}", fontsize=9)
+        ax.set_xlabel("score (cosine)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for row in axes:
+        row[0].set_ylabel(f"PoT gain (points){n_label}", fontsize=8)
+    axes[0][0].legend(fontsize=7, loc="best")
     return fig
 
 
@@ -75,7 +82,7 @@ def method_bars(results: pd.DataFrame, title: str, paper_gain: float | None = No
     use_style()
     data = results.assign(p_at_1=100 * results["test"])
     order = [m for m in METHOD_ORDER if m in set(data["method"])]
-    fig, ax = plt.subplots(figsize=(2.2 + 1.6 * data["n_train"].nunique() * len(order) / 3, 3.8))
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     sns.barplot(data=data, x="n_train", y="p_at_1", hue="method", hue_order=order, errorbar="sd", capsize=0.1,
                 ax=ax, alpha=0.85)
     sns.stripplot(data=data, x="n_train", y="p_at_1", hue="method", hue_order=order, dodge=True, palette="dark:black",
@@ -83,7 +90,7 @@ def method_bars(results: pd.DataFrame, title: str, paper_gain: float | None = No
     ax.set_xlabel("target training facts (n_train; actual number used may be smaller)")
     ax.set_ylabel("test P@1 on the target (%)")
     ax.set_title(title + (f"\n(paper: PANDA beats PoT by {paper_gain} points on average)" if paper_gain else ""))
-    ax.legend(title="method", fontsize="small", bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.legend(title="method", fontsize=7, title_fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return fig
 
 
