@@ -9,12 +9,24 @@
 
 A ``--prompt`` is a prompt file (safetensors, see :mod:`tutorial_lib.prompt_io`) or a PEFT prompt-tuning
 adapter directory (one relation); give one per ``--source``, in the same order.
+
+Everything that can be checked without a model is checked first (option ranges, the output path, the prompt
+files, the device, the LAMA files), so a bad input fails in a second, not after the transfer; any error is
+one line on stderr and exit code 2.
 """
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+import tempfile
 from pathlib import Path
+
+# A floor against mistakes: a handful of anchors describe a prompt vector by too few similarities to find it
+# again (#18: --anchors 3 wrote prompts no better than the random start). The book uses 250 and more, the
+# authors 8,192.
+MIN_ANCHORS = 100
 
 
 def _transfer_parser(sub) -> None:
@@ -27,7 +39,8 @@ def _transfer_parser(sub) -> None:
     p.add_argument("--method", default="relative", choices=["direct", "discretize", "projector", "relative"])
     p.add_argument("--out", required=True, help="output prompt file (or adapter directory with --peft)")
     p.add_argument("--peft", action="store_true", help="write a PEFT prompt-tuning adapter directory")
-    p.add_argument("--anchors", type=int, default=None, help="number of anchor words (default: all shared)")
+    p.add_argument("--anchors", type=int, default=None,
+                   help=f"number of anchor words, at least {MIN_ANCHORS} (default: all shared)")
     p.add_argument("--anchor-words", type=Path, default=None,
                    help="candidate words, one a line (default: LAMA's BERT/RoBERTa/ALBERT vocabulary)")
     p.add_argument("--keep-fact-words", action="store_true",
@@ -60,17 +73,74 @@ def _method_options(args) -> dict:
     return {}
 
 
+def check_ranges(args) -> None:
+    """Option values that would run but give a result no better than the random start, or crash late."""
+    least = {"steps": 1, "epochs": 1, "hidden": 1, "topk": 0, "seed": 0}
+    for name, low in least.items():
+        if getattr(args, name) < low:
+            raise ValueError(f"--{name} must be at least {low}, got {getattr(args, name)}")
+    if args.anchors is not None and args.anchors < MIN_ANCHORS:
+        raise ValueError(f"--anchors must be at least {MIN_ANCHORS} (or left out: all shared words), got {args.anchors}")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise ValueError(f"--lr must be a positive number, got {args.lr}")
+    if len(args.prompt) != len(args.source):
+        raise ValueError(f"give one --prompt per --source: {len(args.source)} sources, {len(args.prompt)} prompts")
+
+
+def check_out(out: str, peft: bool) -> None:
+    """The output can be written: not a directory for a prompt file, not a file (or a foreign folder) for an
+    adapter, and its folder (or the nearest one that exists) takes new files."""
+    from .prompt_io import is_peft_adapter
+
+    path = Path(out)
+    if not peft and path.is_dir():
+        raise ValueError(f"--out {path} is a directory; give a file name (or add --peft to write an adapter there)")
+    if peft and path.exists() and not path.is_dir():
+        raise ValueError(f"--out {path} is an existing file; --peft writes an adapter directory")
+    if peft and path.is_dir() and any(path.iterdir()) and not is_peft_adapter(path):
+        raise ValueError(f"--out {path} is a folder that holds other files than a PEFT adapter")
+    folder = path if peft else path.parent
+    while not folder.exists():
+        folder = folder.parent
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as err:
+        raise ValueError(f"--out {path}: cannot write in {folder} ({os.strerror(err.errno or 0) or err})") from None
+
+
+def check_device(name: str | None) -> None:
+    import torch
+
+    if name is None:
+        return
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"--device {name!r} is not a device; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"--device {name}: only cpu and cuda devices are supported")
+
+
+def needs_lama(args) -> bool:
+    """Whether the method reads LAMA files (its default word list, or the fact words it excludes)."""
+    if args.method == "direct":
+        return False
+    return args.anchor_words is None or (args.method != "discretize" and not args.keep_fact_words)
+
+
 def run_transfer(args) -> Path:
-    """Load models and prompts, transfer, write the result (only once everything succeeded)."""
-    from . import prompt_io
+    """Check the inputs, load models and prompts, transfer, write the result (only once everything succeeded)."""
+    from . import data, prompt_io
     from .transfer import transfer
     from .zoo import load_model
 
-    if len(args.prompt) != len(args.source):
-        raise ValueError(f"give one --prompt per --source: {len(args.source)} sources, {len(args.prompt)} prompts")
-    sources = [load_model(name, args.device) for name in args.source]
-    target = load_model(args.target, args.device)
-    sets = [prompt_io.read_any(path, expect_model=lm) for path, lm in zip(args.prompt, sources)]
+    check_ranges(args)
+    check_out(args.out, args.peft)
+    sets = [prompt_io.read_any(path) for path in args.prompt]
     relations = sets[0].relations
     for path, s in zip(args.prompt[1:], sets[1:]):
         if s.relations != relations:
@@ -81,6 +151,13 @@ def run_transfer(args) -> Path:
     words = None
     if args.anchor_words is not None:
         words = [w.strip() for w in args.anchor_words.read_text(encoding="utf-8").splitlines() if w.strip()]
+    check_device(args.device)
+    if needs_lama(args):
+        data.resolve_lama_dir(args.lama_dir)
+    sources = [load_model(name, args.device) for name in args.source]
+    target = load_model(args.target, args.device)
+    for path, s, lm in zip(args.prompt, sets, sources):
+        prompt_io.check_expected(path, s.model, s.width, lm, None)
     result = transfer(args.method, sources, [s.vectors for s in sets], target, n_anchors=args.anchors,
                       exclude=() if args.keep_fact_words else None, words=words, lama_dir=args.lama_dir,
                       **_method_options(args))
@@ -100,8 +177,11 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         out = run_transfer(args)
-    except (ValueError, FileNotFoundError, KeyError) as err:
-        print(f"tutorial_lib {args.command}: error: {err}", file=sys.stderr)
+    except Exception as err:  # one line for every failure, expected or not; Ctrl-C still interrupts
+        known = isinstance(err, (ValueError, OSError, KeyError))
+        text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+        text = " ".join((text if known else f"{type(err).__name__}: {text}").split())
+        print(f"tutorial_lib {args.command}: error: {text}", file=sys.stderr)
         return 2
     print(f"wrote {out} ({args.method}: {' + '.join(args.source)} -> {args.target})")
     return 0

@@ -6,19 +6,20 @@ A PEFT adapter directory (``adapter_config.json`` + ``adapter_model.safetensors`
 ``prompt_embeddings`` [m, d], as ``peft`` writes for ``PromptTuningConfig``) holds one relation.
 
 Writes go to a temporary file first and are renamed into place, so a failed run never leaves a
-half-written file over a good one.
+half-written file over a good one. Prompts holding NaN or infinite values are refused when read and before
+they are written.
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
+
+from .files import atomic
 
 PEFT_CONFIG = "adapter_config.json"
 PEFT_WEIGHTS = "adapter_model.safetensors"
@@ -58,16 +59,9 @@ class PromptSet:
 
 
 def _atomic_save(tensors: dict[str, torch.Tensor], metadata: dict[str, str], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic(path) as tmp:
         save_file({k: v.detach().to("cpu", torch.float32).contiguous() for k, v in tensors.items()}, tmp,
                   metadata=metadata)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _check_shape(tensor: torch.Tensor, relations) -> None:
@@ -77,10 +71,33 @@ def _check_shape(tensor: torch.Tensor, relations) -> None:
         raise PromptFileError(f"{len(relations)} relation ids for {tensor.shape[0]} prompts; give one id per row")
 
 
+def check_finite(tensor: torch.Tensor, relations, where) -> None:
+    """Refuse prompts [R, m, d] with a NaN or infinite entry (one NaN in a source prompt makes every
+    vector of a relative transfer NaN), naming the relations that hold them."""
+    bad = ~torch.isfinite(tensor.detach()).flatten(1).all(1)
+    if bad.any():
+        names = [relations[i] for i in bad.nonzero().flatten().tolist()]
+        raise PromptFileError(f"{where}: the prompts of relation(s) {names} hold NaN or infinite values")
+
+
+def _read_safetensors(path: Path, key: str) -> tuple[dict, torch.Tensor]:
+    """The metadata and the tensor ``key`` of a safetensors file; a file that is not one is a PromptFileError."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            meta = dict(handle.metadata() or {})
+            if key not in handle.keys():
+                raise PromptFileError(f"{path} has no tensor {key!r} (found {list(handle.keys())})")
+            return meta, handle.get_tensor(key).float()
+    except SafetensorError as err:
+        raise PromptFileError(f"{path} is not a readable safetensors file (truncated or another format: {err})") \
+            from None
+
+
 def save_prompts(path, tensor: torch.Tensor, model: str, relations, **meta) -> Path:
     """Write prompts [R, m, d] of ``model`` for ``relations`` (extra ``meta`` stored as JSON strings)."""
     relations = list(relations)
     _check_shape(tensor, relations)
+    check_finite(tensor, relations, f"not writing {path}")
     metadata = {k: v if isinstance(v, str) else json.dumps(v) for k, v in meta.items()}
     metadata.update(model=str(model), relations=json.dumps(relations), m=str(tensor.shape[1]),
                     width=str(tensor.shape[2]))
@@ -89,11 +106,25 @@ def save_prompts(path, tensor: torch.Tensor, model: str, relations, **meta) -> P
     return path
 
 
-def _check_expected(path, model: str | None, width: int, expect_model, expect_width) -> None:
+def model_id(name: str) -> str:
+    """One name per model: a mini-zoo model named by its directory is its zoo name, another local directory
+    its resolved path, a Hub id itself (so ``mini-bert-base`` and ``data/zoo/mini-bert-base`` match)."""
+    from .zoo import ZOO, ZOO_DIR
+
+    path = Path(name).expanduser()
+    if name in ZOO or not path.is_dir():
+        return name
+    path = path.resolve()
+    return path.name if path.parent == ZOO_DIR.resolve() and path.name in ZOO else str(path)
+
+
+def check_expected(path, model: str | None, width: int, expect_model, expect_width) -> None:
+    """Raise :class:`PromptFileError` when prompts of ``model`` / ``width`` read from ``path`` do not belong
+    to ``expect_model`` (a name or a MaskedLM) or ``expect_width``."""
     if expect_model is not None and not isinstance(expect_model, str):  # a MaskedLM
         expect_width = expect_model.width if expect_width is None else expect_width
         expect_model = expect_model.name
-    if expect_model is not None and model is not None and model != expect_model:
+    if expect_model is not None and model is not None and model_id(model) != model_id(expect_model):
         raise PromptFileError(f"{path} holds prompts of model {model!r}, not of {expect_model!r}; "
                               f"pass a prompt file tuned on {expect_model!r}")
     if expect_width is not None and width != expect_width:
@@ -106,16 +137,13 @@ def load_prompts(path, expect_model=None, expect_width: int | None = None) -> Pr
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no prompt file at {path}")
-    with safe_open(str(path), framework="pt") as handle:
-        meta = dict(handle.metadata() or {})
-        if "prompts" not in handle.keys():
-            raise PromptFileError(f"{path} has no tensor 'prompts' (found {list(handle.keys())})")
-        prompts = handle.get_tensor("prompts").float()
+    meta, prompts = _read_safetensors(path, "prompts")
     if "model" not in meta or "relations" not in meta:
         raise PromptFileError(f"{path} lacks the 'model' / 'relations' metadata of a prompt file")
     model, relations = meta.pop("model"), json.loads(meta.pop("relations"))
     _check_shape(prompts, relations)
-    _check_expected(path, model, prompts.shape[-1], expect_model, expect_width)
+    check_finite(prompts, relations, path)
+    check_expected(path, model, prompts.shape[-1], expect_model, expect_width)
     return PromptSet(model, relations, prompts, meta)
 
 
@@ -134,6 +162,7 @@ def save_peft_adapter(directory, prompt: torch.Tensor, model: str, relation: str
         prompt = prompt[0]
     if prompt.dim() != 2:
         raise PromptFileError(f"a PEFT prompt has shape [m, d], got {list(prompt.shape)}")
+    check_finite(prompt[None], [relation], f"not writing {directory}")
     m, d = prompt.shape
     config = {
         "auto_mapping": None, "base_model_name_or_path": model, "inference_mode": True,
@@ -149,7 +178,8 @@ def save_peft_adapter(directory, prompt: torch.Tensor, model: str, relation: str
     if relation is not None:
         meta["relation"] = relation
     _atomic_save({PEFT_KEY: prompt}, meta, directory / PEFT_WEIGHTS)
-    (directory / PEFT_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    with atomic(directory / PEFT_CONFIG) as tmp:
+        tmp.write_text(json.dumps(config, indent=2) + "\n")
     return directory
 
 
@@ -163,12 +193,11 @@ def load_peft_adapter(directory, expect_model=None, expect_width: int | None = N
         raise PromptFileError(f"{directory} is a {config.get('peft_type')} adapter with "
                               f"{config.get('num_transformer_submodules')} submodules; only single-stack "
                               "PROMPT_TUNING adapters (encoder MLMs) hold one [m, d] soft prompt")
-    with safe_open(str(directory / PEFT_WEIGHTS), framework="pt") as handle:
-        meta = dict(handle.metadata() or {})
-        prompt = handle.get_tensor(PEFT_KEY).float()
+    meta, prompt = _read_safetensors(directory / PEFT_WEIGHTS, PEFT_KEY)
     model = config.get("base_model_name_or_path") or meta.get("model")
     relation = meta.get("relation", directory.name)
-    _check_expected(directory, model, prompt.shape[-1], expect_model, expect_width)
+    check_finite(prompt[None], [relation], directory)
+    check_expected(directory, model, prompt.shape[-1], expect_model, expect_width)
     return PromptSet(model, [relation], prompt[None], {"peft_config": config})
 
 
