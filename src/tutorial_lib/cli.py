@@ -23,10 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-# A floor against mistakes: a handful of anchors describe a prompt vector by too few similarities to find it
-# again (#18: --anchors 3 wrote prompts no better than the random start). The book uses 250 and more, the
-# authors 8,192.
-MIN_ANCHORS = 100
+from .parameters import MIN_ANCHORS, check_device
 
 
 def _transfer_parser(sub) -> None:
@@ -108,23 +105,6 @@ def check_out(out: str, peft: bool) -> None:
         raise ValueError(f"--out {path}: cannot write in {folder} ({os.strerror(err.errno or 0) or err})") from None
 
 
-def check_device(name: str | None) -> None:
-    import torch
-
-    if name is None:
-        return
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ValueError(f"--device {name!r} is not a device; use cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"--device {name}: only cpu and cuda devices are supported")
-
-
 def needs_lama(args) -> bool:
     """Whether the method reads LAMA files (its default word list, or the fact words it excludes)."""
     if args.method == "direct":
@@ -151,7 +131,8 @@ def run_transfer(args) -> Path:
     words = None
     if args.anchor_words is not None:
         words = [w.strip() for w in args.anchor_words.read_text(encoding="utf-8").splitlines() if w.strip()]
-    check_device(args.device)
+    if args.device is not None:
+        check_device(args.device, "--device")
     if needs_lama(args):
         data.resolve_lama_dir(args.lama_dir)
     sources = [load_model(name, args.device) for name in args.source]
