@@ -28,7 +28,7 @@ import torch
 
 from tutorial_lib import data, prompts
 from tutorial_lib.zoo import load_model
-from tutorial_lib.zoo.build import DEFAULT_RELATIONS, WorldConfig
+from tutorial_lib.world import DEFAULT_RELATIONS, WorldConfig
 
 
 def main(argv=None) -> None:

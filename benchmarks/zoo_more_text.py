@@ -25,8 +25,9 @@ import torch
 from tutorial_lib import experiments
 from tutorial_lib.results import RunStore
 from tutorial_lib.transfer import FewAnchorsWarning, anchor_words, lama_fact_words, shared_geometry
+from tutorial_lib.world import WorldConfig, world_relations
 from tutorial_lib.zoo import ZOO, MaskedLM, load_model
-from tutorial_lib.zoo.build import FAMILY_LR, WorldConfig, evaluate_facts, world_relations
+from tutorial_lib.zoo.build import FAMILY_LR, evaluate_facts
 from tutorial_lib.zoo.corpus import Sentence, fact_sentences, wordnet_glosses
 from tutorial_lib.zoo.pretrain import TrainConfig, pretrain
 

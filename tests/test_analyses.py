@@ -2,15 +2,13 @@
 sweeps) and of their figures, on tiny random models built in milliseconds."""
 from __future__ import annotations
 
-import math
-
 import matplotlib
 import pytest
 import torch
 
 matplotlib.use("Agg")
 
-from conftest_transfer import COMMON, FACTS, tiny_lm  # noqa: E402
+from tiny_models import COMMON, FACTS, tiny_lm  # noqa: E402
 from tutorial_lib import experiments  # noqa: E402
 from tutorial_lib.data import Fact, Relation, scoring_vocabulary  # noqa: E402
 from tutorial_lib.experiments import (AccuracyRecorder, World, check_sweep, log_steps,  # noqa: E402
@@ -113,8 +111,6 @@ def test_search_trajectory_points_match_the_search(world, store):
     again = search_trajectory(world, ["a"], "b", seed=0, points=4, m=2, epochs=1, store=store, progress=False,
                               **OPTIONS)
     assert again.equals(table)  # the cached record gives the same table
-    rho = loss_accuracy_correlation(table)
-    assert math.isnan(rho) or -1 <= rho <= 1
     with pytest.raises(ValueError, match="at least 3"):
         loss_accuracy_correlation(table[table.step == 0])
 

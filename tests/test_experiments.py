@@ -36,7 +36,7 @@ def test_load_world_unknown_model_names_it():
 
 
 def test_load_world_unknown_relation_names_it(monkeypatch, lama_dir):
-    from conftest_transfer import tiny_lm
+    from tiny_models import tiny_lm
     monkeypatch.setattr(experiments, "load_model", lambda name, device=None: tiny_lm("bert", 16, name=name))
     with pytest.raises(KeyError, match="P99999"):
         experiments.load_world(["tiny"], ["P19", "P99999"])
@@ -148,6 +148,13 @@ def test_method_options_are_what_each_method_takes():
     assert experiments.method_options("relative", 10, 20, 5) == {"n_anchors": 10, "steps": 20, "topk": 5}
     with pytest.raises(ValueError, match="telepathy"):
         experiments.method_options("telepathy")
+
+
+def test_method_options_default_to_the_papers_search():
+    """No trap defaults: the relative search runs the authors' 2,000 steps with their top-8,192 mask (None
+    would turn the mask off; steps=None crashed the search)."""
+    assert experiments.method_options("relative") == {"n_anchors": None, "steps": 2000, "topk": 8192}
+    assert experiments.method_options("projector") == {"n_anchors": None, "projector_epochs": 10}
 
 
 def test_reference_scores(world, tmp_path):

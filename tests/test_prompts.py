@@ -11,7 +11,7 @@ import hashlib
 import pytest
 import torch
 
-from conftest_transfer import COMMON, FACTS, tiny_lm
+from tiny_models import COMMON, FACTS, tiny_lm
 from tutorial_lib import data, probing, prompts
 from tutorial_lib.data import Fact, Relation
 from tutorial_lib.prompt_io import PromptFileError
@@ -239,7 +239,7 @@ def test_nearest_tokens_of_an_embedding_row_is_that_token(lm):
 
 def test_tuned_prompt_beats_a_random_prompt_on_a_zoo_model(bert_base, lama_dir):
     # P1412 (languages spoken): an untuned prompt rarely lands on a language among ~5k candidate words.
-    from tutorial_lib.zoo.build import WorldConfig
+    from tutorial_lib.world import WorldConfig
 
     rel = data.load_relations(["P1412"], max_facts=WorldConfig().max_facts)
     vocab = data.scoring_vocabulary([bert_base.tokenizer])

@@ -7,21 +7,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest_transfer import COMMON, FACTS, random_orthogonal, tiny_lm
+from tiny_models import COMMON, FACTS, gen, random_orthogonal, tiny_lm
 from tutorial_lib import prompt_io
 from tutorial_lib.data import Fact, Relation
 from tutorial_lib.transfer import (AnchorError, FewAnchorsWarning, WidthMismatch, anchor_embeddings, anchor_words,
                                    direct_transfer, discretize_transfer, embedding_stats, fact_words, init_prompts,
-                                   linear_map_r2, matching_loss, normalize_to_target, projector_transfer,
-                                   relative_encoding, relative_transfer, shared_geometry, shared_words, topk_mask,
-                                   train_projectors, transfer, word_translation)
+                                   matching_loss, normalize_to_target, projector_transfer, relative_encoding,
+                                   relative_transfer, search_one, shared_words, topk_mask, train_projectors, transfer)
 from tutorial_lib.zoo import MaskedLM
 
 torch.set_num_threads(1)
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +164,27 @@ def test_searches_run_together_equal_searches_alone(space, rotated):
         relative_transfer(prompts, anchors, target_anchors, target, steps=5, runs=2)
 
 
+def test_the_readers_search_one_equals_the_batched_search(space, rotated):
+    """search_one (one relation, the authors' loop) and relative_transfer (all relations at once) are one search:
+    the same start from the same seed, the same prompt and the same chosen step, with and without the mask."""
+    emb, anchors, prompts = space
+    _, target, target_anchors = rotated
+    for topk in (None, 40):
+        batched, history = relative_transfer(prompts[:1], anchors, target_anchors, target, steps=60, topk=topk,
+                                             seed=5)
+        one, step = search_one(prompts[0], anchors, target_anchors, target, steps=60, topk=topk, seed=5)
+        torch.testing.assert_close(one, batched[0], atol=1e-5, rtol=1e-5)
+        assert step == history["chosen_step"]
+    # three relations, each its own run (own loss and start): row r is search_one of relation r with seed r
+    starts = torch.cat([init_prompts(1, 4, target.shape[1], seed=r) for r in range(3)])
+    batched, history = relative_transfer(prompts, anchors, target_anchors, target, steps=60, topk=40, init=starts,
+                                         runs=3)
+    for r in range(3):
+        one, step = search_one(prompts[r], anchors, target_anchors, target, steps=60, topk=40, seed=r)
+        torch.testing.assert_close(one, batched[r], atol=1e-5, rtol=1e-5)
+        assert step == history["chosen_step"][r]
+
+
 def test_multi_source_averages_the_per_source_losses(space, rotated):
     emb, anchors, prompts = space
     q, target, target_anchors = rotated
@@ -283,36 +299,6 @@ def test_projectors_trained_together_equal_projectors_trained_alone(space, rotat
             assert torch.allclose(projector(prompts), alone, atol=1e-4)
     with pytest.raises(ValueError, match="one per projector"):
         train_projectors(sources, targets, [0, 1, 2], hidden=32, epochs=1)
-
-
-def test_word_translation_is_perfect_for_a_rotated_copy_and_chance_for_unrelated_spaces(space, rotated):
-    emb, _, _ = space
-    _, target, _ = rotated
-    assert word_translation(emb[:64], target[:64], emb[64:], target[64:]) == 1.0  # Eq. 3 is rotation invariant
-    unrelated = torch.randn(300, 16, generator=gen(7))
-    assert word_translation(emb[:64], unrelated[:64], emb[64:], unrelated[64:]) < 0.05  # chance is 1/236
-    with pytest.raises(ValueError, match="same words"):
-        word_translation(emb[:64], target[:60], emb[64:], target[64:])
-
-
-def test_linear_map_r2_is_one_for_a_rotated_copy_and_near_zero_for_unrelated_spaces(space, rotated):
-    emb, _, _ = space
-    _, target, _ = rotated
-    assert linear_map_r2(emb[:200], target[:200], emb[200:], target[200:]) == pytest.approx(1.0, abs=1e-9)
-    unrelated = torch.randn(300, 16, generator=gen(7))
-    assert linear_map_r2(emb[:200], unrelated[:200], emb[200:], unrelated[200:]) < 0.1
-    with pytest.raises(ValueError, match="same words"):
-        linear_map_r2(emb[:200], target[:150], emb[200:], target[200:])
-
-
-def test_shared_geometry_of_a_model_with_itself(lms):
-    a, _ = lms
-    words = [w for w in COMMON if w.isalpha()]
-    found = shared_geometry(a, a, words=words, exclude=())
-    assert found["p_at_1"] == 1.0 and found["probes"] >= 2 and found["chance"] == 1 / found["probes"]
-    assert found["linear_r2"] <= 1 + 1e-9  # exactly 1 needs more anchors than dimensions (tested above)
-    with pytest.raises(ValueError, match="probe_every"):
-        shared_geometry(a, a, probe_every=1, words=words, exclude=())
 
 
 # ---------------------------------------------------------------- anchors

@@ -3,9 +3,11 @@ import itertools
 import pytest
 import torch
 
-from tutorial_lib import data
+from tutorial_lib import anchors, data
+from tutorial_lib.tokens import single_token_ids
+from tutorial_lib.world import WorldConfig, world_relations
 from tutorial_lib.zoo import ZOO, UnknownModel, load_model
-from tutorial_lib.zoo.build import DEFAULT_RELATIONS, WorldConfig, new_model, shared_anchor_words, world_relations
+from tutorial_lib.zoo.build import new_model
 from tutorial_lib.zoo.corpus import build_corpus, fact_sentences, pretraining_patterns, render
 from tutorial_lib.zoo.embeddings import distributional_start, ppmi_svd
 from tutorial_lib.zoo.pretrain import TrainConfig, encode, pretrain
@@ -44,7 +46,7 @@ def tiny_world(lama_dir):
 def test_trained_tokenizers_keep_objects_whole_and_round_trip(tiny_world, train):
     rels, corpus, words = tiny_world
     tok = train([s.text for s in corpus], 300, words)
-    assert all(data.word_token_id(tok, w) is not None for w in words)
+    assert None not in single_token_ids(tok, words)
     text = "The capital of France is Paris."
     assert tok.decode(tok(text)["input_ids"], skip_special_tokens=True).strip() == text
     encoded = encode(corpus, tok, max_len=256)
@@ -79,10 +81,11 @@ def test_ppmi_svd_puts_words_of_shared_contexts_together():
     tok = train_wordpiece(texts, 120, ["cat", "dog", "car", "truck", "zebra"])
     vectors, seen = ppmi_svd(tok, texts, 8)
     assert vectors.shape == (len(tok), 8)
-    vec = {w: vectors[data.word_token_id(tok, w)] for w in ("cat", "dog", "truck")}
+    ids = dict(zip(["cat", "dog", "truck", "zebra"], single_token_ids(tok, ["cat", "dog", "truck", "zebra"])))
+    vec = {w: vectors[ids[w]] for w in ("cat", "dog", "truck")}
     cos = torch.nn.functional.cosine_similarity
     assert cos(vec["cat"], vec["dog"], dim=0) > cos(vec["cat"], vec["truck"], dim=0) + 0.5
-    assert seen[data.word_token_id(tok, "cat")] and not seen[data.word_token_id(tok, "zebra")]
+    assert seen[ids["cat"]] and not seen[ids["zebra"]]
 
 
 def test_distributional_start_freezes_all_rows_but_fact_words(tiny_world, tmp_path):
@@ -97,7 +100,7 @@ def test_distributional_start_freezes_all_rows_but_fact_words(tiny_world, tmp_pa
     pretrain(model, tok, corpus, TrainConfig(epochs=2, batch_size=16, warmup_steps=2), tmp_path)
     after = model.get_input_embeddings().weight.detach()
     moved = 1 - torch.nn.functional.cosine_similarity(start, after, dim=-1)
-    ids = [data.word_token_id(tok, w) for w in movable]
+    ids = single_token_ids(tok, movable)
     frozen = start.norm(dim=-1) > 0  # the padding row is zero
     frozen[ids] = False
     assert moved[ids].min() > 1e-3  # fact words learn
@@ -105,7 +108,7 @@ def test_distributional_start_freezes_all_rows_but_fact_words(tiny_world, tmp_pa
 
 
 def test_revision_follows_the_weights_on_disk(tmp_path):
-    from conftest_transfer import tiny_lm
+    from tiny_models import tiny_lm
     lm = tiny_lm("bert", width=32, seed=0)
     lm.model.save_pretrained(tmp_path)
     lm.tokenizer.save_pretrained(tmp_path)
@@ -143,15 +146,18 @@ def test_every_object_is_one_token_in_every_zoo_model(lama_dir):
     objects = sorted({f.object for r in rels.values() for f in r.facts})
     for name in BUILT:
         tok = load_model(name, device="cpu").tokenizer
-        missing = [o for o in objects if data.word_token_id(tok, o) is None]
+        missing = [o for o, i in zip(objects, single_token_ids(tok, objects)) if i is None]
         assert not missing, f"{name}: {missing[:5]}"
 
 
 @pytest.mark.skipif(len(BUILT) < 2, reason="zoo not built")
-def test_any_two_zoo_models_share_5000_whole_words():
+def test_any_two_zoo_models_share_3500_anchor_words(lama_dir):
+    """Relative transfer needs shared anchors: LAMA's BERT/RoBERTa/ALBERT words, one token in both models, no
+    fact word (3,711 to 3,860 per pair in the shipped zoo; the cpu profile asks for 4,000 and uses them all)."""
     toks = {n: load_model(n, device="cpu").tokenizer for n in BUILT}
     for a, b in itertools.combinations(BUILT, 2):
-        assert len(shared_anchor_words([toks[a], toks[b]])) >= 5000, (a, b)
+        assert len(anchors.anchor_words(toks[a], toks[b], None, anchors.lama_fact_words(lama_dir),
+                                        lama_dir=lama_dir)) >= 3500, (a, b)
 
 
 def test_model_card_prints_facts_and_shared_geometry():

@@ -2,7 +2,7 @@
 tests: everything runs in a second or two (plain helpers, not a pytest conftest)."""
 from __future__ import annotations
 
-from conftest_transfer import COMMON, FACTS, tiny_lm
+from tiny_models import COMMON, FACTS, tiny_lm
 from tutorial_lib import data
 from tutorial_lib.data import Fact, Relation
 from tutorial_lib.experiments import World

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .files import atomic
+from .tokens import single_token_ids
 
 
 def _find_data_dir() -> Path:
@@ -365,19 +366,10 @@ def common_vocab(name: str = "cased_be_ro_al", lama_dir: str | os.PathLike | Non
     return [w.strip() for w in text.splitlines() if w.strip()]
 
 
-def word_token_id(tokenizer, word: str) -> int | None:
-    """The id of ``word`` as it follows a space, when it is a single token of ``tokenizer``, else None.
-
-    A leading space makes byte-level BPE (RoBERTa: ``ĠParis``) and SentencePiece (``▁Paris``) use
-    their word-initial form; WordPiece ignores it.
-    """
-    ids = tokenizer.encode(" " + word, add_special_tokens=False)
-    return ids[0] if len(ids) == 1 else None
-
-
 def scoring_vocabulary(tokenizers, words: list[str] | None = None,
                        lama_dir: str | os.PathLike | None = None) -> list[str]:
-    """Words that are one token in every tokenizer given (LAMA's cased common vocabulary by default):
-    the set the argmax at the mask is restricted to."""
-    words = common_vocab("cased", lama_dir) if words is None else words
-    return [w for w in words if all(word_token_id(t, w) is not None for t in tokenizers)]
+    """Words that are one token in every tokenizer given (:func:`tokens.single_token_ids`; LAMA's cased common
+    vocabulary by default): the set the argmax at the mask is restricted to."""
+    words = common_vocab("cased", lama_dir) if words is None else list(words)
+    ids = [single_token_ids(t, words) for t in tokenizers]
+    return [w for i, w in enumerate(words) if all(column[i] is not None for column in ids)]

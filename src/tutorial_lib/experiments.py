@@ -15,8 +15,8 @@ from . import data
 from .progress import tqdm
 from .prompts import PromptSet, TuneConfig, evaluate, tune_or_load
 from .results import RunStore
-from .zoo import ZOO, MaskedLM, load_model
-from .zoo.build import DEFAULT_RELATIONS, WorldConfig
+from .world import DEFAULT_RELATIONS, relations_for
+from .zoo import MaskedLM, load_model
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,9 @@ class World:
 
 def load_world(models: list[str], relations: list[str] | None = None, device: str = "auto",
                test_facts: int | None = None) -> World:
-    """Load ``models``; relations default to the mini zoo's 12. On zoo models the facts are the subset
-    the zoo was pretrained on; the scoring vocabulary is the words that are one token in every model.
+    """Load ``models``; relations default to the mini zoo's 12. The facts are :func:`world.relations_for` the
+    models (with a zoo model: the facts the zoo was pretrained on, for any subset of its relations); the scoring
+    vocabulary is the words that are one token in every model.
     ``test_facts``: score on at most this many test facts per relation (:func:`data.cap_split`; None: all)."""
     if not models:
         raise ValueError("give at least one model name")
@@ -52,8 +53,7 @@ def load_world(models: list[str], relations: list[str] | None = None, device: st
 def world_of(lms: dict[str, MaskedLM], relations: list[str] | None = None, test_facts: int | None = None) -> World:
     """:func:`load_world` for models already loaded (``{name: MaskedLM}``, e.g. a zoo model trained further)."""
     ids = list(relations) if relations else list(DEFAULT_RELATIONS)
-    cap = WorldConfig().max_facts if all(n in ZOO for n in lms) else None
-    rels = {r: data.cap_split(rel, "test", test_facts) for r, rel in data.load_relations(ids, max_facts=cap).items()}
+    rels = {r: data.cap_split(rel, "test", test_facts) for r, rel in relations_for(list(lms), ids).items()}
     vocab = data.scoring_vocabulary([lm.tokenizer for lm in lms.values()])
     return World(lms, rels, vocab)
 
@@ -407,12 +407,13 @@ def transfer_sweep(world: World, parameter: str, values, sources, target: str, s
 
 # ---------------------------------------------------------------- units of the transfer chapters (2-4)
 
-def method_options(method: str, n_anchors: int | None = None, steps: int | None = None,
-                   topk: int | None = None, projector_epochs: int = 10) -> dict:
+def method_options(method: str, n_anchors: int | None = None, steps: int = 2000, topk: int | None = 8192,
+                   projector_epochs: int = 10) -> dict:
     """The options of ``method`` for :func:`transfer_scores` from the chapters' parameters, so that every
     chapter asks for (and reuses) the same cached runs: direct and discretization take none, the projector
-    the anchor count and its training epochs (the authors: 10), the relative search the anchor count, the
-    steps and the top-k mask."""
+    the anchor count (None: all shared words) and its training epochs (the authors: 10), the relative search
+    the anchor count, the steps and the top-k mask (the authors: 2,000 steps, top 8,192; ``topk=None`` turns
+    the mask off)."""
     if method in ("direct", "discretize"):
         return {}
     if method == "projector":

@@ -5,30 +5,12 @@ This is the one scorer of the book: manual templates, zoo model cards and (throu
 """
 from __future__ import annotations
 
-import weakref
 from collections import Counter
 
 import torch
 
-from .data import Fact, word_token_id
-
-# word -> id per tokenizer (dropped with the tokenizer, and when tokens are added to it): evaluating a prompt
-# once per epoch would otherwise re-tokenise the whole scoring vocabulary every time.
-_WORD_IDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _word_ids(tokenizer, words: list[str]) -> list[int | None]:
-    try:
-        size, cache = _WORD_IDS.get(tokenizer, (None, None))
-        if size != len(tokenizer):
-            cache = {}
-            _WORD_IDS[tokenizer] = (len(tokenizer), cache)
-    except TypeError:  # not weak-referenceable or unhashable: no cache
-        cache = {}
-    for w in words:
-        if w not in cache:
-            cache[w] = word_token_id(tokenizer, w)
-    return [cache[w] for w in words]
+from .data import Fact
+from .tokens import single_token_ids
 
 
 class VocabularyError(ValueError):
@@ -36,8 +18,8 @@ class VocabularyError(ValueError):
 
 
 def vocab_ids(tokenizer, words: list[str]) -> torch.Tensor:
-    """Token ids of ``words`` (each must be one token after a space)."""
-    ids = _word_ids(tokenizer, words)
+    """Token ids of ``words`` (each must be one token after a space, :func:`tokens.single_token_ids`)."""
+    ids = single_token_ids(tokenizer, words)
     bad = [w for w, i in zip(words, ids) if i is None]
     if bad:
         raise VocabularyError(f"{len(bad)} scoring words are not single tokens of this tokenizer, "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from ..data import Fact, Relation
+from ..geometry import cosine_matrix
 from ..progress import tqdm
 from ..prompts import PromptSet, build_inputs, prompt_logits, scored_facts
 from ..zoo import MaskedLM
@@ -111,13 +111,6 @@ def task_embeddings(lm: MaskedLM, prompts: PromptSet, tasks: dict[str, Relation]
         stats = ffn_activations(lm, vectors[r], probe_facts(tasks[rel_id], vocab, n_probe))
         rows.append(stats[0].flatten() if metric == "activation" else (stats[1] > 0.5).float().flatten())
     return torch.stack(rows)
-
-
-def cosine_matrix(embeddings: torch.Tensor) -> torch.Tensor:
-    """Symmetric [R, R] cosine similarities of the rows of ``embeddings`` (an all-zero row scores 0)."""
-    unit = F.normalize(embeddings.double(), dim=-1)
-    sims = unit @ unit.T
-    return ((sims + sims.T) / 2).float()
 
 
 def transferability(lm: MaskedLM, prompts: PromptSet, tasks: dict[str, Relation], vocab: list[str],

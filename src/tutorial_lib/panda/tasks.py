@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import torch
 
-from .. import data
 from ..data import Relation
 from ..prompts import PromptSet, scored_facts
+from ..world import relations_for
 from ..zoo import MaskedLM
 
 
@@ -18,25 +18,10 @@ class PromptMismatch(ValueError):
 
 
 def load_tasks(model: str, ids: list[str] | tuple[str, ...] | None = None, lama_dir=None) -> dict[str, Relation]:
-    """The relations (tasks) with the facts ``model`` saw in pretraining.
-
-    A mini-zoo model was pretrained on ``WorldConfig().max_facts`` facts of each of the world's relations,
-    chosen with all of them loaded together (shared subjects first); loading a subset on its own would pick
-    other facts, so the world is loaded whole and then cut to ``ids`` (None: all of the world's relations).
-    Any other model gets every LAMA fact of ``ids``.
-    """
-    from ..zoo import ZOO
-    if model not in ZOO:
-        return data.load_relations(ids, lama_dir)
-    from ..zoo.build import WorldConfig
-    world = WorldConfig()
-    world_ids = data.relation_ids(lama_dir) if world.relations == ("all",) else list(world.relations)
-    ids = world_ids if ids is None else list(ids)
-    unknown = [r for r in ids if r not in world_ids]
-    if unknown:
-        raise KeyError(f"relation(s) {unknown} are not tasks of {model}'s world; it was pretrained on {world_ids}")
-    everything = data.load_relations(world_ids, lama_dir, max_facts=world.max_facts)
-    return {r: everything[r] for r in ids}
+    """The relations (tasks) with the facts ``model`` saw in pretraining (:func:`world.relations_for`: a
+    mini-zoo model's whole world cut to ``ids``, None: all of its relations; any other model: every LAMA fact
+    of ``ids``)."""
+    return relations_for([model], ids, lama_dir)
 
 
 def _hash01(text: str) -> float:

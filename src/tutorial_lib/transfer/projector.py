@@ -90,45 +90,6 @@ def train_projectors(source_anchors: torch.Tensor, target_anchors: torch.Tensor,
     return _unstacked(params, hidden), losses
 
 
-def linear_map_r2(source_train: torch.Tensor, target_train: torch.Tensor, source_test: torch.Tensor,
-                  target_test: torch.Tensor) -> float:
-    """How well a linear map carries one embedding space into another, on words it was not fitted on: the
-    least-squares affine map fitted on the training pairs ([n, d_s] -> [n, d_t], rows the same words), scored
-    by R^2 on the test pairs (1 - squared error / squared deviation from the test words' mean). 1.0 for a
-    rotated, rescaled copy (given more training pairs than dimensions); about 0 or below when the spaces are
-    unrelated (the map only recovers the mean).
-    The linear version of the projector's premise."""
-    if source_train.shape[0] != target_train.shape[0] or source_test.shape[0] != target_test.shape[0]:
-        raise ValueError("source and target rows must be the same words")
-    x = torch.cat([source_train.double(), torch.ones(len(source_train), 1, dtype=torch.float64)], 1)
-    weights = torch.linalg.lstsq(x, target_train.double()).solution
-    predicted = torch.cat([source_test.double(), torch.ones(len(source_test), 1, dtype=torch.float64)], 1) @ weights
-    target_test = target_test.double()
-    return (1 - ((predicted - target_test) ** 2).sum() / ((target_test - target_test.mean(0)) ** 2).sum()).item()
-
-
-def same_index_correlations(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Do two embedding spaces share coordinates? |Pearson r| between dimension i of ``source`` and dimension i
-    of ``target`` ([n, d_s], [n, d_t], rows the same words), for each of the first min(d_s, d_t) dimensions.
-    Near 1 when a dimension means the same in both spaces. For one geometry in two random orientations (a
-    random rotation of the other) it is about |Q_ii| of that rotation: the mean about 0.8 / sqrt(d), the largest
-    of d of them 0.2-0.35 at the zoo's widths (:func:`rotation_chance`)."""
-    if source.shape[0] != target.shape[0]:
-        raise ValueError("source and target rows must be the same words")
-    d = min(source.shape[1], target.shape[1])
-    a, b = source[:, :d].double(), target[:, :d].double()
-    a, b = a - a.mean(0), b - b.mean(0)
-    return ((a * b).sum(0) / (a.norm(dim=0) * b.norm(dim=0))).abs().float()
-
-
-def rotation_chance(source: torch.Tensor, seed: int = 0) -> float:
-    """The largest same-index |r| between ``source`` and a random rotation of itself: what two models with the
-    same geometry and unrelated coordinates show by chance."""
-    q, _ = torch.linalg.qr(torch.randn(source.shape[1], source.shape[1], generator=torch.Generator().manual_seed(seed),
-                                       dtype=torch.float64))
-    return same_index_correlations(source, (source.double() @ q).float()).max().item()
-
-
 def projector_transfer(source_prompts: torch.Tensor, source_anchors: torch.Tensor, target_anchors: torch.Tensor,
                        hidden: int = 768, lr: float = 5e-3, batch_size: int = 16, epochs: int = 10, seed: int = 0,
                        select_epoch: Callable[[torch.Tensor], float] | None = None):

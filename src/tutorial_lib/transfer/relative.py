@@ -1,9 +1,14 @@
-"""Relative-space prompt transfer (paper Eqs. 3-7) as small pure functions plus one search.
+"""Relative-space prompt transfer (paper Eqs. 3-7) as small pure functions plus the search, twice.
 
-A prompt vector is described by its cosine similarities to anchor words (Eq. 3). The target prompt is
+A prompt vector is described by its cosine similarities to anchor words (Eq. 3, :func:`relative_encoding`, which
+lives in :mod:`tutorial_lib.geometry` beside the measures of shared word geometry). The target prompt is
 searched so that its description against the same words in the target model matches the source's (Eq. 5),
 normalised to the target's embedding statistics in every step (Eq. 6), optionally against several
 sources at once (Eq. 7).
+
+:func:`search_one` is the search to read: one relation, the authors' loop, the equations as written.
+:func:`relative_transfer` is the one the book runs: every relation (and seed) at once, the same search
+(tested equal), many times faster.
 """
 from __future__ import annotations
 
@@ -13,26 +18,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from ..geometry import relative_encoding  # Eq. 3
 from ..progress import tqdm
-
-
-def relative_encoding(vectors: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
-    """Eq. 3: r(v) = (cos(v, a_1), ..., cos(v, a_k)) for vectors [..., d] and anchors [k, d] -> [..., k]."""
-    return F.normalize(vectors, dim=-1) @ F.normalize(anchors, dim=-1).T
-
-
-def word_translation(source_anchors: torch.Tensor, target_anchors: torch.Tensor, source_words: torch.Tensor,
-                     target_words: torch.Tensor) -> float:
-    """How much word geometry two models share, seen through Eq. 3: the share of probe words (rows i of
-    ``source_words`` [n, d_s] and ``target_words`` [n, d_t], the same words, none of them anchors) whose
-    relative encoding in the source is closest (cosine) to its own relative encoding in the target among all
-    n probe words. 1.0 for a model and a rotated, rescaled copy of itself; 1/n (chance) when nothing is shared.
-    Relative transfer assumes this is high."""
-    if source_words.shape[0] != target_words.shape[0] or source_anchors.shape[0] != target_anchors.shape[0]:
-        raise ValueError("source and target rows must be the same words (probe words and anchors alike)")
-    sims = (F.normalize(relative_encoding(source_words.float(), source_anchors.float()), dim=-1)
-            @ F.normalize(relative_encoding(target_words.float(), target_anchors.float()), dim=-1).T)
-    return (sims.argmax(1) == torch.arange(len(sims))).float().mean().item()
 
 
 def topk_mask(rel: torch.Tensor, k: int | None) -> torch.Tensor:
@@ -78,6 +65,31 @@ def init_prompts(r: int, m: int, width: int, seed: int = 0) -> torch.Tensor:
     """Random start [R, m, d_t] of the search: Xavier-normal per relation, as the authors' code."""
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(r, m, width, generator=generator) * math.sqrt(2.0 / (m + width))
+
+
+def search_one(source_prompt: torch.Tensor, source_anchors: torch.Tensor, target_anchors: torch.Tensor,
+               target_embeddings, steps: int = 2000, lr: float = 5e-3, topk: int | None = 8192,
+               normalize: bool = True, seed: int = 0) -> tuple[torch.Tensor, int]:
+    """The search for one relation's prompt [m, d_s], as the authors' code runs it: Adam on a random start, Eq. 6
+    in every step, the Eq. 5 loss on the top-k mask of the source encoding; the prompt at the step of lowest loss
+    is returned with that step. ``target_embeddings``: the target's word-embedding matrix or its (mean, std)."""
+    stats = target_embeddings if isinstance(target_embeddings, tuple) else embedding_stats(target_embeddings)
+    source = relative_encoding(source_prompt.float(), source_anchors.float())  # Eq. 3, [m, k]
+    mask = topk_mask(source, topk)
+    m, width = source_prompt.shape[0], target_anchors.shape[1]
+    raw = init_prompts(1, m, width, seed)[0].requires_grad_(True)  # the start relative_transfer takes too
+    optimizer = torch.optim.Adam([raw], lr=lr)
+    best_loss, best, best_step = float("inf"), None, 0
+    for step in range(steps + 1):
+        v = normalize_to_target(raw, stats) if normalize else raw  # Eq. 6
+        loss = matching_loss(source, relative_encoding(v, target_anchors.float()), mask)  # Eq. 5
+        if loss.item() < best_loss:
+            best_loss, best, best_step = loss.item(), v.detach().clone(), step
+        if step < steps:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return best, best_step
 
 
 def _as_list(x) -> list:

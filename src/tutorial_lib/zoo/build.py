@@ -11,56 +11,24 @@ import argparse
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, RobertaConfig, RobertaForMaskedLM
 
 from .. import data
+from ..anchors import fact_words
 from ..probing import majority_p_at_1, template_p_at_1, vocab_ids
-from ..transfer.anchors import fact_words
+from ..world import DEFAULT_RELATIONS, WorldConfig, world_relations
 from . import ZOO, ZOO_DIR, ZooSpec
-from .corpus import build_corpus, objects, pretraining_patterns, wordnet_glosses
+from .corpus import objects, pretraining_patterns, wordnet_glosses
 from .embeddings import distributional_start
 from .pretrain import TrainConfig, pretrain
-from .vocab import train_byte_bpe, train_wordpiece, whole_words
-
-# Near pairs for the PANDA chapter (P19/P20/P937 places of a life, P27/P1412/P103 nationality and
-# language) and a cluster of country relations whose subjects overlap (P36, P37, P30, P47, P530), so that
-# the same subject needs different answers under different prompts.
-DEFAULT_RELATIONS = ("P19", "P20", "P937", "P27", "P1412", "P103", "P106", "P36", "P37", "P30", "P47", "P530")
-
+from .vocab import train_byte_bpe, train_wordpiece
 
 # Post-LayerNorm RoBERTa stalled at BERT's peak rate in the probes (zoo-notes.md): give it a lower one.
 FAMILY_LR = {"bert": 1.0, "roberta": 0.7}
-
-
-@dataclass(frozen=True)
-class WorldConfig:
-    """What every zoo model is pretrained on."""
-
-    relations: tuple[str, ...] = DEFAULT_RELATIONS
-    max_facts: int | None = 200  # facts per relation (None: all)
-    per_fact: int | None = 2  # pretraining sentences per fact, each a random paraphrase (None: all)
-    # paraphrases whose word overlap (Jaccard) with the manual template reaches this are held out too (None: keep)
-    holdout_jaccard: float | None = 0.5
-    text_fraction: float = 0.25  # share of English (WordNet) sentences in the corpus
-    vocab_size: int = 10_000
-    corpus_seed: int = 0
-    # "ppmi-svd": word embeddings start from co-occurrence statistics of all fact and gloss sentences and stay
-    # frozen but for fact words (zoo/embeddings.py); "random": the usual random start, all trainable
-    word_vectors: str = "ppmi-svd"
-    rotate: bool = True  # turn each model's PPMI-SVD start by its own random rotation (no shared coordinates)
-
-    def corpus(self, relations, text: list[str]):
-        return build_corpus(relations, text, self.text_fraction, self.per_fact, self.corpus_seed,
-                            self.holdout_jaccard)
-
-
-def world_relations(world: WorldConfig, lama_dir=None) -> dict[str, data.Relation]:
-    ids = data.relation_ids(lama_dir) if world.relations == ("all",) else list(world.relations)
-    return data.load_relations(ids, lama_dir, max_facts=world.max_facts)
 
 
 def build_tokenizers(world: WorldConfig, relations, text: list[str], out: Path) -> dict[str, object]:
@@ -92,7 +60,7 @@ def evaluate_facts(model, tokenizer, relations, holdout_jaccard: float | None = 
                    limit: int | None = None) -> dict:
     """The three numbers that say whether a zoo model is good (see the model card): facts stored (the best of
     the pretraining phrasings), the held-out manual template, other relations' templates."""
-    allowed = vocab_ids(tokenizer, [w for w in data.common_vocab("cased") if data.word_token_id(tokenizer, w)])
+    allowed = vocab_ids(tokenizer, data.scoring_vocabulary([tokenizer]))
     rows = {}
     for rel in relations.values():
         facts = rel.split(split)[:limit]
@@ -183,7 +151,7 @@ def refresh_card(name: str, out_dir: Path = ZOO_DIR, lama_dir=None) -> dict:
     """Re-measure a shipped model's card (the fact evaluation, as the book loads the model: float16 weights
     cast to float32) and its shared word geometry with every other shipped zoo model; keeps the training
     record. Returns the new stats."""
-    from ..transfer import shared_geometry
+    from ..geometry import shared_geometry
     from . import load_model
 
     path = out_dir / name
@@ -247,12 +215,6 @@ def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path
     (target / "card.json").write_text(json.dumps(stats, indent=1))
     (target / "README.md").write_text(model_card(name, spec, world, train, stats))
     return stats
-
-
-def shared_anchor_words(tokenizers) -> set[str]:
-    """Whole words present in every tokenizer's vocabulary."""
-    sets = [whole_words(t) for t in tokenizers]
-    return set.intersection(*sets)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from ..transfer.anchors import single_token_ids
+from ..tokens import single_token_ids
 
 
 def ppmi_svd(tokenizer, texts: list[str], width: int, window: int = 4, alpha: float = 0.75,

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import BertTokenizerFast, PreTrainedTokenizerFast, RobertaTokenizerFast
+from transformers import BertTokenizerFast, RobertaTokenizerFast
 
 BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 ROBERTA_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
@@ -76,12 +76,3 @@ def train_byte_bpe(texts: list[str], vocab_size: int, words: list[str]) -> Rober
                                 cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
                                 add_prefix_space=True, model_max_length=64)
 
-
-def whole_words(tokenizer: PreTrainedTokenizerFast) -> set[str]:
-    """Alphabetic vocabulary entries that stand for a whole word after a space: ``Ġword`` / ``▁word`` in
-    byte-level BPE and SentencePiece vocabularies, entries without ``##`` in WordPiece ones."""
-    vocab = tokenizer.get_vocab()
-    marker = next((m for m in ("Ġ", "▁") if any(t.startswith(m) for t in vocab)), None)
-    if marker is None:
-        return {t for t in vocab if t.isalpha()}
-    return {t[1:] for t in vocab if t.startswith(marker) and t[1:].isalpha()}

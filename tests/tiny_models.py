@@ -1,6 +1,6 @@
-"""Tiny random masked LMs and tokenizers for the transfer and CLI tests (built in milliseconds).
+"""Tiny random masked LMs and tokenizers for the tests (built in milliseconds).
 
-Imported by tests/test_transfer.py and tests/test_cli.py (not a pytest conftest: plain helpers).
+Imported by the tests as plain helpers.
 """
 from __future__ import annotations
 
@@ -59,6 +59,10 @@ def tiny_lm(family: str = "bert", width: int = 32, seed: int = 0, name: str | No
     else:
         model = RobertaForMaskedLM(RobertaConfig(**kwargs, pad_token_id=tokenizer.pad_token_id))
     return MaskedLM(name or f"tiny-{family}-{width}", model.eval(), tokenizer)
+
+
+def gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
 
 
 def random_orthogonal(d: int, seed: int = 0) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Anchor words: the shared vocabulary that relative-space transfer measures prompts against.
+"""Anchor words: the shared vocabulary that relative-space transfer (and the projector) measures prompts against,
+and that :mod:`geometry` compares two models' embedding spaces on.
 
 The paper (relative-space transfer, step 1) uses LAMA's BERT / RoBERTa / ALBERT common vocabulary
 (17,230 words) and keeps the words that are one token in both models. We add two rules from the mini-zoo
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import string
 import warnings
-import weakref
+from functools import lru_cache
 
 import torch
 
-from .. import data
+from . import data
+from .tokens import single_token_ids
 
 
 class AnchorError(ValueError):
@@ -46,21 +48,6 @@ def fact_words(relations) -> set[str]:
                 words.update({token, token.strip(string.punctuation)})
     words.discard("")
     return words
-
-
-_TOKEN_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tokenizer -> {word: id or None}
-
-
-def single_token_ids(tokenizer, words: list[str]) -> list[int | None]:
-    """:func:`data.word_token_id` for many words in one batched call (None: not one ordinary token).
-    Remembered per tokenizer object (tokenizing LAMA's 17k-word list takes about a second)."""
-    known = _TOKEN_IDS.setdefault(tokenizer, {})
-    new = [w for w in dict.fromkeys(words) if w not in known]
-    if new:
-        encoded = tokenizer([" " + w for w in new], add_special_tokens=False)["input_ids"]
-        special = set(tokenizer.all_special_ids)  # WordPiece maps unknown words to the single token [UNK]
-        known.update({w: ids[0] if len(ids) == 1 and ids[0] not in special else None for w, ids in zip(new, encoded)})
-    return [known[w] for w in words]
 
 
 def _is_word(w: str) -> bool:
@@ -111,3 +98,23 @@ def anchor_embeddings(lm, words: list[str]) -> torch.Tensor:
         raise AnchorError(f"{len(bad)} anchor words are not single tokens of {lm.name!r}, e.g. {bad[:5]}")
     weight = lm.model.get_input_embeddings().weight
     return weight.detach()[torch.tensor(ids, device=weight.device)].float().cpu()
+
+
+@lru_cache(maxsize=4)
+def _lama_fact_words(lama_dir) -> frozenset[str]:
+    return frozenset(fact_words(data.load_relations(lama_dir=lama_dir)))
+
+
+def lama_fact_words(lama_dir=None) -> frozenset[str]:
+    """Objects and subject words of all 41 LAMA T-REx relations: the default anchor exclusion."""
+    return _lama_fact_words(None if lama_dir is None else str(lama_dir))
+
+
+def anchor_pairs(source_lms, target_lm, n_anchors: int | None = None, exclude=None, words: list[str] | None = None,
+                 lama_dir=None) -> tuple[list[str], list[torch.Tensor], torch.Tensor]:
+    """The anchor words of a transfer (:func:`anchor_words`; ``exclude`` None: :func:`lama_fact_words`) and their
+    embeddings: ``(words, [k, d_s] per source, [k, d_t])``."""
+    exclude = lama_fact_words(lama_dir) if exclude is None else exclude
+    sources = list(source_lms) if isinstance(source_lms, (list, tuple)) else [source_lms]
+    chosen = anchor_words([lm.tokenizer for lm in sources], target_lm.tokenizer, n_anchors, exclude, words, lama_dir)
+    return chosen, [anchor_embeddings(lm, chosen) for lm in sources], anchor_embeddings(target_lm, chosen)
