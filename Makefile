@@ -43,6 +43,7 @@ lock:
 	mv requirements-lock.txt.new requirements-lock.txt
 
 test:
+	$(PY) -m ruff check src tests scripts benchmarks
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Offline MathJax + ipywidgets JavaScript (npm) into the gitignored book/_vendor/.

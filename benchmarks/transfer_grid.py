@@ -6,8 +6,9 @@ The grid is what chapters 2-4 compute: direct transfer (same-width pairs), discr
 the relative search from every model to every model, for every seed of the profile, each scored on the
 target's test facts, through the same library calls as the chapters. Transfers run in a fresh temporary run
 store, so nothing is loaded from an earlier run; the source prompts (chapter 1's work, timed separately) are
-taken from ``--prompts-from`` when that store holds them. Printed: seconds per method (with the number of transfers and seconds per transfer), the total,
-and the final grid (mean ± std over seeds of the mean test P@1 over relations).
+taken from ``--prompts-from`` when that store holds them. Printed: seconds per method (with the number of
+transfers and seconds per transfer), the total, and the final grid (mean ± std over seeds of the mean test P@1
+over relations).
 """
 from __future__ import annotations
 

@@ -294,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         row = {"notebook": name, **{k: result.get(k) for k in ("status", "wall_s", "cpu_s", "load", "peak_rss_mb",
                                                                 "error")}}
         rows.append(row)
-        print(f"build_book:   {row['status']} in {row['wall_s']:.1f} s, peak RSS {row['peak_rss_mb']:.0f} MB", flush=True)
+        print(f"build_book:   {row['status']} in {row['wall_s']:.1f} s, peak RSS {row['peak_rss_mb']:.0f} MB",
+              flush=True)
         if result["status"] != "ok":
             print(f"build_book:   {result['error']}\n{result.get('traceback', '')}", file=sys.stderr, flush=True)
             lines = log.read_text(errors="replace").splitlines() if log.exists() else []
@@ -324,8 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = [r["notebook"] for r in rows if r["status"] == "FAILED"]
 
     width = max([len(r["notebook"]) for r in rows] + [len("TOTAL")])
-    lines = [f"{'notebook':<{width}}  {'status':<7}  {'wall s':>8}  {'CPU s':>8}  {'load':>5}  {'peak RSS MB':>11}  budget",
-             "-" * (width + 60)]
+    lines = [f"{'notebook':<{width}}  {'status':<7}  {'wall s':>8}  {'CPU s':>8}  {'load':>5}  {'peak RSS MB':>11}"
+             "  budget", "-" * (width + 60)]
     for r in rows:
         flag = "" if r["status"] == "skipped" else ("OVER: " + "+".join(r["over_budget"]) if r["over_budget"] else "ok")
         lines.append(f"{r['notebook']:<{width}}  {r['status']:<7}  {r['wall_s']:>8.1f}  {r.get('cpu_s') or 0:>8.1f}  "
@@ -363,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{os.path.relpath(STAGE, ROOT)}/book/)", file=sys.stderr)
         return 1
     if build_rc not in (None, 0):
-        print(f"build_book: jupyter-book build failed (exit {build_rc}); warnings count as errors (-W)", file=sys.stderr)
+        print(f"build_book: jupyter-book build failed (exit {build_rc}); warnings count as errors (-W)",
+              file=sys.stderr)
         return 2
     if args.check_budget and not within:
         print("build_book: over budget", file=sys.stderr)

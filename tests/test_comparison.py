@@ -46,7 +46,7 @@ def test_chain_links_judge_each_link_against_the_seed_spread():
 
 def test_plain_outcome_words():
     from tutorial_lib import verdicts
-    words = [comparison.plain_outcome(verdicts.compare(a, b), "better than", "worse than")
-             for a, b in (([0.6, 0.62], [0.5, 0.51]), ([0.4, 0.41], [0.5, 0.52]), ([0.5, 0.6], [0.52, 0.58]), (0.5, 0.4))]
+    pairs = (([0.6, 0.62], [0.5, 0.51]), ([0.4, 0.41], [0.5, 0.52]), ([0.5, 0.6], [0.52, 0.58]), (0.5, 0.4))
+    words = [comparison.plain_outcome(verdicts.compare(a, b), "better than", "worse than") for a, b in pairs]
     assert words[:2] == ["better than", "worse than"]
     assert "within the seed spread" in words[2] and "one seed" in words[3]

@@ -1,4 +1,3 @@
-import json
 import random
 
 import pytest
@@ -64,7 +63,8 @@ def test_unknown_relation_and_bad_cap(lama_dir):
 def test_cap_split_keeps_a_fixed_sample_of_one_split(lama_dir):
     rel = data.load_relations(["P19"], lama_dir, max_facts=200)["P19"]
     capped = data.cap_split(rel, "test", 10)
-    assert len(capped.split("test")) == 10 and {f.uuid for f in capped.split("test")} <= {f.uuid for f in rel.split("test")}
+    assert len(capped.split("test")) == 10
+    assert {f.uuid for f in capped.split("test")} <= {f.uuid for f in rel.split("test")}
     assert capped.split("train") == rel.split("train") and capped.split("dev") == rel.split("dev")
     assert data.cap_split(rel, "test", 10) == capped and data.cap_split(rel, "test", None) is rel
     assert set(map(id, data.cap_split(rel, "test", 5).split("test"))) <= set(map(id, capped.split("test")))
@@ -119,9 +119,13 @@ class _Vocab:
     def __init__(self, words):
         self.ids = {w: i for i, w in enumerate(words)}
 
-    def encode(self, text, add_special_tokens=False):
-        return [self.ids.get(w, -1) for w in text.split()] if all(w in self.ids for w in text.split()) \
-            else [-1, -1]
+    all_special_ids = ()
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __call__(self, texts, add_special_tokens=False):
+        return {"input_ids": [[self.ids[w]] if w in self.ids else [-1, -1] for w in (t.strip() for t in texts)]}
 
 
 def test_scoring_vocabulary_is_the_intersection():

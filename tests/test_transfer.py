@@ -13,7 +13,7 @@ from tutorial_lib.data import Fact, Relation
 from tutorial_lib.transfer import (AnchorError, FewAnchorsWarning, WidthMismatch, anchor_embeddings, anchor_words,
                                    direct_transfer, discretize_transfer, embedding_stats, fact_words, init_prompts,
                                    matching_loss, normalize_to_target, projector_transfer, relative_encoding,
-                                   relative_transfer, search_one, shared_words, topk_mask, train_projectors, transfer)
+                                   relative_transfer, search_one, topk_mask, train_projectors, transfer)
 from tutorial_lib.zoo import MaskedLM
 
 torch.set_num_threads(1)

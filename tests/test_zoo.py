@@ -69,7 +69,6 @@ def test_pretraining_resumes_from_its_checkpoint(tiny_world, tmp_path):
     tok = train_wordpiece([s.text for s in corpus], 300, words)
     from tutorial_lib.zoo import ZooSpec
     spec = ZooSpec("bert", hidden=32, layers=1, heads=2, seed=0)
-    full = pretrain(new_model(spec, tok), tok, corpus, TrainConfig(epochs=2, batch_size=16), tmp_path / "a")
     pretrain(new_model(spec, tok), tok, corpus, TrainConfig(epochs=1, batch_size=16), tmp_path / "b")
     with pytest.raises(ValueError, match="another training config"):
         pretrain(new_model(spec, tok), tok, corpus, TrainConfig(epochs=2, batch_size=16), tmp_path / "b")

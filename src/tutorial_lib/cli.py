@@ -77,7 +77,8 @@ def check_ranges(args) -> None:
         if getattr(args, name) < low:
             raise ValueError(f"--{name} must be at least {low}, got {getattr(args, name)}")
     if args.anchors is not None and args.anchors < MIN_ANCHORS:
-        raise ValueError(f"--anchors must be at least {MIN_ANCHORS} (or left out: all shared words), got {args.anchors}")
+        raise ValueError(f"--anchors must be at least {MIN_ANCHORS} (or left out: all shared words), "
+                         f"got {args.anchors}")
     if not (math.isfinite(args.lr) and args.lr > 0):
         raise ValueError(f"--lr must be a positive number, got {args.lr}")
     if len(args.prompt) != len(args.source):

@@ -400,7 +400,8 @@ def transfer_sweep(world: World, parameter: str, values, sources, target: str, s
             row["anchors_used"] = used
         scores, _ = transfer_scores(world, "relative", sources, target, seed, length, epochs, store, progress=False,
                                     **kwargs)
-        own = [source_prompts(world, s, seed, length, epochs, store, progress=False)[1]["test"]["mean"] for s in sources]
+        own = [source_prompts(world, s, seed, length, epochs, store, progress=False)[1]["test"]["mean"]
+               for s in sources]
         rows.append({**row, "test": scores["mean"], "source_test": sum(own) / len(own)})
     return pd.DataFrame(rows)
 

@@ -51,7 +51,8 @@ def compare(a: float | Sequence[float], b: float | Sequence[float]) -> Compariso
 
 
 def claim(comparison: Comparison, expected: str = HIGHER) -> str:
-    """Verdict on a claim that a is ``expected`` (HIGHER or LOWER) than b: holds, differs, within noise or not judged."""
+    """Verdict on a claim that a is ``expected`` (HIGHER or LOWER) than b: holds, differs, within noise or not
+    judged."""
     if expected not in (HIGHER, LOWER):
         raise ValueError(f"expected must be {HIGHER!r} or {LOWER!r}, got {expected!r}")
     if comparison.outcome in (NOISE, ONE_SEED):

@@ -84,7 +84,8 @@ def quality_checks(mean: dict, geometry: dict | None = None) -> list[tuple[str, 
     the other models but not coordinates."""
     stored, manual = mean["paraphrase"], mean["manual"]
     rows = [("facts stored (best pretraining phrasing)", stored, ">= 0.5", stored >= 0.5),
-            ("facts stored / majority object", stored / max(mean["majority"], 1e-9), ">= 2", stored >= 2 * mean["majority"]),
+            ("facts stored / majority object", stored / max(mean["majority"], 1e-9), ">= 2",
+             stored >= 2 * mean["majority"]),
             ("manual template / facts stored", manual / max(stored, 1e-9), "<= 0.8", manual <= 0.8 * stored),
             ("another relation's template / manual", mean["other_template"] / max(manual, 1e-9), "<= 0.5",
              mean["other_template"] <= 0.5 * manual)]
@@ -132,9 +133,9 @@ def model_card(name: str, spec: ZooSpec, world: WorldConfig, train: TrainConfig,
     if stats.get("geometry"):
         lines += ["", "Shared word geometry with the other zoo models (`transfer.shared_geometry`, chapter 6, "
                   "section 5): word translation P@1 of held-out shared words through their relative encodings, "
-                  "the held-out R² of a linear map between the embedding spaces, and |r| between dimension i of one model "
-                  "and dimension i of the other (shared coordinates: mean and largest over dimensions, and the largest "
-                  "for a random rotation of this model, the chance level):", "",
+                  "the held-out R² of a linear map between the embedding spaces, and |r| between dimension i of one "
+                  "model and dimension i of the other (shared coordinates: mean and largest over dimensions, and the "
+                  "largest for a random rotation of this model, the chance level):", "",
                   "| other model | word translation P@1 | chance | linear-map R² | same-index abs(r): mean | largest | "
                   "largest by chance |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {other} | {g['p_at_1']:.4f} | {g['chance']:.4f} | {g['linear_r2']:.3f} | "
