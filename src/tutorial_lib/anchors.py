@@ -2,8 +2,8 @@
 and that :mod:`geometry` compares two models' embedding spaces on.
 
 The paper (relative-space transfer, step 1) uses LAMA's BERT / RoBERTa / ALBERT common vocabulary
-(17,230 words) and keeps the words that are one token in both models. We add two rules from the mini-zoo
-probes (design/zoo-notes.md): anchors are alphabetic common words ranked by frequency (rare words keep
+(17,230 words) and keeps the words that are one token in both models. We add two rules from probe runs on
+the mini zoo: anchors are alphabetic common words ranked by frequency (rare words keep
 embeddings close to their random initialisation), and never words of the facts themselves (subjects and
 objects shared by construction would leak answers rather than measure geometry).
 """

@@ -27,7 +27,7 @@ from .embeddings import distributional_start
 from .pretrain import TrainConfig, pretrain
 from .vocab import train_byte_bpe, train_wordpiece
 
-# Post-LayerNorm RoBERTa stalled at BERT's peak rate in the probes (zoo-notes.md): give it a lower one.
+# Post-LayerNorm RoBERTa stalled at BERT's peak rate in probe runs while building the zoo: give it a lower one.
 FAMILY_LR = {"bert": 1.0, "roberta": 0.7}
 
 

@@ -1,6 +1,6 @@
 """Masked-LM pretraining of a mini zoo model, resumable from a checkpoint.
 
-Recipe (from the probes in ``shared/design/zoo-notes.md``): in fact sentences only the object is masked
+Recipe (from short probe runs made while building the zoo): in fact sentences only the object is masked
 (always ``[MASK]``), so the fact loss is the object loss; English sentences get BERT's 15 % masking with
 80/10/10 replacement. AdamW with linear warm-up then a constant rate; batches grouped by length; the
 output layer is applied only at masked positions.
