@@ -74,4 +74,4 @@ def test_quality_checks_flag_a_template_that_recovers_everything():
     assert failed == ["manual template / facts stored"]
     shared = {"m": {"p_at_1": 0.99, "same_index_mean": 0.9}}
     assert [w for w, *_, ok in quality_checks(good, shared) if not ok] == [
-        "same-index |r|, mean over dimensions (highest pair)"]
+        "same-index abs(r), mean over dimensions (highest pair)"]

@@ -94,7 +94,7 @@ def quality_checks(mean: dict, geometry: dict | None = None) -> list[tuple[str, 
         rows.append(("word translation to the other models (lowest)", translation, ">= 0.9", translation >= 0.9))
         if all("same_index_mean" in g for g in geometry.values()):
             shared = max(g["same_index_mean"] for g in geometry.values())
-            rows.append(("same-index |r|, mean over dimensions (highest pair)", shared, "<= 0.2", shared <= 0.2))
+            rows.append(("same-index abs(r), mean over dimensions (highest pair)", shared, "<= 0.2", shared <= 0.2))
     return rows
 
 
