@@ -2,13 +2,13 @@
 
     .venv/bin/python benchmarks/relative_vectorised.py [--steps 200] [--relations 12] [--anchors 4000]
 
-Realistic sizes: R relations x m = 5 prompt vectors, k anchors, width 192 -> 256. Three implementations
-of the same search (Eqs. 3, 5, 6, Adam, lowest-loss step) from the same random start:
-- ``relative_transfer``: the library, one [R, m, d_t] tensor optimised at once;
-- per relation: one search per relation, as the authors' code (statistics of Eq. 6 over its m x d values);
-- per relation and vector: one search per prompt vector (Eq. 6 over the vector's d values).
-Printed: seconds, speed ratios, and the largest difference between the library's and the per-relation
-results (they optimise the same function; only Adam's epsilon sees the loss scaled by 1/R).
+Realistic sizes: R relations x m = 5 prompt vectors, k anchors, width 192 -> 256. Three ways to run the
+same search (Eqs. 3, 5, 6, Adam, lowest-loss step), relation r always from the start of seed r:
+- ``relative_transfer``: the library's batched search, one [R, m, d_t] tensor optimised at once;
+- per relation: ``search_one`` for each relation, the authors' loop (Eq. 6 over its m x d values);
+- per relation and vector: ``search_one`` for each prompt vector alone (Eq. 6 over the vector's d values).
+Printed: seconds, speed ratios, and the largest difference between the batched and the per-relation results
+(each relation is its own run of the batched search, so they are the same search).
 """
 from __future__ import annotations
 
@@ -17,33 +17,17 @@ import time
 
 import torch
 
-from tutorial_lib.transfer.relative import (embedding_stats, init_prompts, matching_loss, normalize_to_target,
-                                            relative_encoding, relative_transfer, topk_mask)
+from tutorial_lib.transfer.relative import embedding_stats, init_prompts, relative_transfer, search_one
 
 
-def relative_transfer_loop(source, source_anchors, target_anchors, stats, steps, lr, topk, init, per_vector):
-    """One search per relation (or per prompt vector); returns [R, m, d_t]."""
+def one_by_one(source, source_anchors, target_anchors, stats, steps, topk, per_vector):
+    """``search_one`` per relation (relation r with seed r), or per prompt vector; returns [R, m, d_t]."""
     r, m = source.shape[:2]
-    out = torch.empty(r, m, target_anchors.shape[1])
-    units = [(i, slice(j, j + 1)) for i in range(r) for j in range(m)] if per_vector else \
-        [(i, slice(0, m)) for i in range(r)]
-    for i, cols in units:
-        rel_s = relative_encoding(source[i, cols], source_anchors)
-        mask = topk_mask(rel_s, topk)
-        raw = init[i, cols].clone().requires_grad_(True)
-        optimizer = torch.optim.Adam([raw], lr=lr)
-        best_value, best = float("inf"), None
-        for step in range(steps + 1):
-            v = normalize_to_target(raw, stats)
-            loss = matching_loss(rel_s * mask, relative_encoding(v, target_anchors), mask)
-            if loss.item() < best_value:
-                best_value, best = loss.item(), v.detach().clone()
-            if step < steps:
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-        out[i, cols] = best
-    return out
+    if not per_vector:
+        return torch.stack([search_one(source[i], source_anchors, target_anchors, stats, steps, topk=topk, seed=i)[0]
+                            for i in range(r)])
+    return torch.stack([torch.cat([search_one(source[i, j:j + 1], source_anchors, target_anchors, stats, steps,
+                                              topk=topk, seed=i)[0] for j in range(m)]) for i in range(r)])
 
 
 def main(argv=None) -> None:
@@ -65,22 +49,20 @@ def main(argv=None) -> None:
     source_anchors, target_anchors = source_emb[:args.anchors], target_emb[:args.anchors]
     prompts = torch.randn(args.relations, args.m, args.source_width, generator=g)
     stats = embedding_stats(target_emb)
-    init = init_prompts(args.relations, args.m, args.target_width, seed=1)
+    init = torch.cat([init_prompts(1, args.m, args.target_width, seed=i) for i in range(args.relations)])
     relative_transfer(prompts, source_anchors, target_anchors, stats, steps=2, init=init, progress=False)  # warm-up
 
     timings = {}
     start = time.perf_counter()
     vectorised, _ = relative_transfer(prompts, source_anchors, target_anchors, stats, steps=args.steps,
-                                      topk=args.topk, init=init, progress=False)
+                                      topk=args.topk, init=init, runs=args.relations, progress=False)
     timings["vectorised"] = time.perf_counter() - start
     start = time.perf_counter()
-    per_relation = relative_transfer_loop(prompts, source_anchors, target_anchors, stats, args.steps, 5e-3,
-                                          args.topk, init, per_vector=False)
+    per_relation = one_by_one(prompts, source_anchors, target_anchors, stats, args.steps, args.topk, False)
     timings["per relation"] = time.perf_counter() - start
     if not args.skip_per_vector:
         start = time.perf_counter()
-        relative_transfer_loop(prompts, source_anchors, target_anchors, stats, args.steps, 5e-3, args.topk, init,
-                               per_vector=True)
+        one_by_one(prompts, source_anchors, target_anchors, stats, args.steps, args.topk, True)
         timings["per relation and vector"] = time.perf_counter() - start
 
     print(f"R={args.relations} m={args.m} k={args.anchors} top-k={args.topk} "

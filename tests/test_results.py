@@ -134,7 +134,7 @@ def test_a_code_change_gives_a_new_key_and_a_presentation_change_does_not(tmp_pa
     shutil.copytree(results.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
     before = results.code_digest(copy)
     assert results.code_digest(results.PACKAGE_DIR) == results.code_digest()  # the installed package by default
-    plots = copy / "plots.py"
+    plots = copy / "plots" / "numbers.py"
     plots.write_text(plots.read_text() + "\n# a figure's colour changed\n")
     results.code_digest.cache_clear()
     assert results.code_digest(copy) == before, "editing a plotting module must keep the run store valid"

@@ -61,19 +61,19 @@ def paper_cell(column: str, target: str, models: list[str], widths: dict[str, in
     as ours (NaN where the paper has none of them)."""
     if column in ("manual template", "direct tuning", "random prompt"):
         return paper.reference(column, target)
+    sources = source_sets(models, widths)[column][target]
     if column == "direct":
-        cells = [paper.DIRECT_TRANSFER.get((paper.ZOO_TWIN.get(s), paper.ZOO_TWIN.get(target)))
-                 for s in source_sets(models, widths)[column][target]]
-    else:
-        cells = [paper.transfer_reference(column.split(" (")[0], s, target)
-                 for s in source_sets(models, widths)[column][target]]
-    cells = [c for c in cells if c is not None]
-    return sum(cells) / len(cells) if cells else math.nan
+        cells = [c for s in sources if (c := paper.direct_reference(s, target)) is not None]
+        return sum(cells) / len(cells) if cells else math.nan
+    return paper.transfer_mean(column.split(" (")[0], [(s, target) for s in sources])
 
 
 def over_targets(values: dict[tuple[str, str], list[float]], column: str, targets: list[str]) -> list[float]:
-    """Per seed: the mean over ``targets`` of a column's per-seed values."""
-    per_target = [values[t, column] for t in targets]
+    """Per seed: the mean over ``targets`` of a column's per-seed values (targets without any, e.g. "direct" into
+    a model of a width no other model has, are left out)."""
+    per_target = [values[t, column] for t in targets if values[t, column]]
+    if not per_target:
+        return []
     return [sum(v[i] for v in per_target) / len(per_target) for i in range(len(per_target[0]))]
 
 

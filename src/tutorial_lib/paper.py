@@ -1,11 +1,17 @@
-"""The numbers the book compares itself to (accuracy %, LAMA T-REx, mean over relations).
+"""The numbers the book compares itself to (accuracy %, LAMA T-REx, mean over relations), and their lookups.
 
 Wu, Wu & Mou, "Zero-Shot Continuous Prompt Transfer", ICLR 2024, Tables 1-3, and PANDA (Zhong et al.,
-TKDE 2024). Mini-zoo models stand in for the paper's models by family and size (``ZOO_TWIN``).
+TKDE 2024). Mini-zoo models stand in for the paper's models by family and size (``ZOO_TWIN``). Any other model
+(a Hub model, a local checkpoint) has no twin: every lookup then says "no paper number" (None, or NaN for a
+mean of none), and a table cell shows "–".
 """
 from __future__ import annotations
 
+import math
+
 import pandas as pd
+
+from .page import dash
 
 MODELS = ["BERT-base", "BERT-large", "RoBERTa-base", "RoBERTa-large", "ALBERT-base", "ALBERT-large"]
 
@@ -49,16 +55,50 @@ PANDA_GAIN_OVER_POT = 2.3
 PANDA_MAX_GAIN = 24.1
 
 
+# Our method names -> the paper's Table 3 rows.
+PAPER_METHOD = {"discretize": "discretization", "projector": "projector", "relative": "relative"}
+
+
 def reference(row: str, zoo_model: str) -> float | None:
     """Table 2 number (``"manual template"``, ``"direct tuning"``, ...) for a zoo model's paper twin."""
     twin = ZOO_TWIN.get(zoo_model)
     return None if twin is None else float(REFERENCE.loc[row, twin])
 
 
+def direct_reference(source: str, target: str) -> float | None:
+    """Table 1 number (direct transfer) for zoo (or paper) model names; None where the paper has none."""
+    return DIRECT_TRANSFER.get((ZOO_TWIN.get(source, source), ZOO_TWIN.get(target, target)))
+
+
 def transfer_reference(method: str, source: str, target: str) -> float | None:
-    """Table 3 number for zoo (or paper) model names; sources joined by ``" + "`` for multi-source."""
+    """Table 3 number for zoo (or paper) model names, ``method`` ours (:data:`PAPER_METHOD`) or the paper's row;
+    sources joined by ``" + "`` for multi-source. None where the paper has none."""
+    method = PAPER_METHOD.get(method, method)
     src = " + ".join(ZOO_TWIN.get(s, s) for s in source.split(" + "))
     tgt = ZOO_TWIN.get(target, target)
     if (method, src) not in TRANSFER.index or tgt not in TRANSFER.columns:
         return None
     return float(TRANSFER.loc[(method, src), tgt])
+
+
+def transfer_cells(method: str, pairs) -> dict[tuple[str, str], float]:
+    """The Table 3 numbers of those (source, target) ``pairs`` the paper has (:func:`transfer_reference`)."""
+    cells = {(s, t): transfer_reference(method, s, t) for s, t in pairs}
+    return {pair: value for pair, value in cells.items() if value is not None}
+
+
+def transfer_mean(method: str, pairs) -> float:
+    """Mean of the Table 3 numbers the paper has among ``pairs``; NaN when it has none of them."""
+    values = list(transfer_cells(method, pairs).values())
+    return sum(values) / len(values) if values else math.nan
+
+
+def ours_and_paper(ours: str, theirs: float | None, fmt: str = ".1f") -> str:
+    """A table cell "ours / paper's", the paper's number formatted with ``fmt`` or "–" where it has none."""
+    return f"{ours} / {dash(theirs, fmt)}"
+
+
+def transfer_table(method: str, sources: list[str], targets: list[str]) -> pd.DataFrame:
+    """The Table 3 numbers (%) for ``sources`` x ``targets`` (NaN where the paper has none)."""
+    return pd.DataFrame([[transfer_reference(method, s, t) for t in targets] for s in sources], index=sources,
+                        columns=targets, dtype=float)

@@ -24,11 +24,10 @@ from .data import user_cache
 from .files import atomic
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# Modules that only present results (tables, figures, widgets, the CLI, parameter checks): they make no record,
-# so editing them keeps the run store valid. Every other module of the package is in the code digest.
+# Modules (and the plots/ package) that only present results (tables, figures, widgets, the CLI, parameter
+# checks): they make no record, so editing them keeps the run store valid. Every other module is in the digest.
 PRESENTATION = frozenset({"__main__.py", "cli.py", "comparison.py", "page.py", "paper.py", "parameters.py",
-                          "plots.py", "plots_analyses.py", "plots_panda.py", "plots_transfer.py", "progress.py",
-                          "verdicts.py", "widgets.py"})
+                          "plots", "progress.py", "verdicts.py", "widgets.py"})
 
 
 @dataclass
@@ -45,7 +44,7 @@ def code_digest(package: Path = PACKAGE_DIR) -> str:
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         name = path.relative_to(package).as_posix()
-        if name not in PRESENTATION:
+        if name not in PRESENTATION and name.split("/")[0] not in PRESENTATION:
             digest.update(f"{name}\0".encode() + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

@@ -1,45 +1,16 @@
 """Figures of chapters 5 (multi-source transfer) and 6 (analyses: Figs. 2-4 of the paper).
 
 Each function takes the tidy tables of :mod:`tutorial_lib.experiments` (``transfer_grid``,
-``search_trajectory``, ``transfer_sweep``), draws one figure with labelled axes in the book's style
-(:func:`tutorial_lib.plots.use_book_style` when present) and returns the matplotlib Figure. Accuracies
-are stored as fractions and shown in percent, like the paper's tables.
+``search_trajectory``, ``transfer_sweep``), draws one figure with labelled axes in the book's style and returns
+the matplotlib Figure; error bars are the sample std over seeds (:mod:`.numbers`).
 """
 from __future__ import annotations
-
-import math
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-
-def use_style() -> None:
-    """The book's figure style when :mod:`tutorial_lib.plots` provides it, else matplotlib's defaults."""
-    try:
-        from . import plots
-    except ImportError:
-        return
-    style = getattr(plots, "use_book_style", None)
-    if callable(style):
-        style()
-
-
-def mean_std(table: pd.DataFrame, by, value: str = "test") -> pd.DataFrame:
-    """Mean, standard deviation (over seeds; 0 for one seed) and count of ``value`` per group ``by``."""
-    by = [by] if isinstance(by, str) else list(by)
-    out = table.groupby(by, sort=False)[value].agg(["mean", "std", "count"]).rename(columns={"count": "n"})
-    out["std"] = out["std"].fillna(0.0)
-    return out.reset_index()
-
-
-def pct(mean: float, std: float | None = None, digits: int = 1) -> str:
-    """``12.3 ± 1.0`` (percent) from fractions; ``-`` for a missing mean, ± 0.0 for an undefined std (one seed)."""
-    if mean is None or math.isnan(float(mean)):
-        return "-"
-    if std is not None and math.isnan(float(std)):
-        std = 0.0
-    text = f"{100 * mean:.{digits}f}"
-    return text if std is None else f"{text} ± {100 * std:.{digits}f}"
+from .numbers import summarize
+from .style import use_book_style
 
 
 def plot_multi_source(grid: pd.DataFrame, paper: dict | None = None, baseline: dict | None = None):
@@ -47,8 +18,8 @@ def plot_multi_source(grid: pd.DataFrame, paper: dict | None = None, baseline: d
 
     Hatched bars: the target is one of the sources (not held out). ``paper``: {(sources, target): %}
     drawn as black diamonds; ``baseline``: {target: fraction} (e.g. the majority answer) as a dash."""
-    use_style()
-    stats = mean_std(grid, ["target", "sources"])
+    use_book_style()
+    stats = summarize(grid, ["target", "sources"])
     held = grid.groupby(["target", "sources"], sort=False).held_out.first()
     targets = list(dict.fromkeys(grid.target))
     sets = list(dict.fromkeys(grid.sources))
@@ -86,7 +57,7 @@ def plot_loss_vs_accuracy(trajectory: pd.DataFrame, split: str = "test", rho: fl
     step axis (step 0, the random start, at the left end); (bottom) loss vs P@1, one point per recorded step
     (mean over relations, coloured by step) and the per-relation points in grey. ``baseline``: a reference
     accuracy (fraction, e.g. the majority answer) drawn as a dashed line."""
-    use_style()
+    use_book_style()
     mean = trajectory[trajectory.relation == "mean"].sort_values("step")
     rel = trajectory[trajectory.relation != "mean"]
     fig, (left, right) = plt.subplots(2, 1, figsize=(6.5, 6.6), layout="constrained")
@@ -121,8 +92,8 @@ def plot_normalization(table: pd.DataFrame, paper: dict | None = None, baseline:
     """Fig. 3: test P@1 with Eq. 6 off and on, per (source -> target) pair. ``table`` needs columns
     ``pair``, ``normalize``, ``test`` (one row per seed); ``paper``: {pair: %} for the "on" bars;
     ``baseline``: a reference accuracy (fraction) drawn as a dashed line."""
-    use_style()
-    stats = mean_std(table, ["pair", "normalize"])
+    use_book_style()
+    stats = summarize(table, ["pair", "normalize"])
     pairs = list(dict.fromkeys(table.pair))
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     for k, (flag, label) in enumerate(((False, "without Eq. 6"), (True, "with Eq. 6"))):
@@ -149,13 +120,13 @@ def plot_sweep(sweep: pd.DataFrame, parameter: str, paper_best=None, x: str | No
                title: str | None = None, baseline: float | None = None):
     """Fig. 4: transferred test P@1 (mean ± std over seeds) against a swept parameter, beside the source
     prompts' own accuracy; ``paper_best`` marks the paper's best value with a dotted line."""
-    use_style()
+    use_book_style()
     x = x or ("anchors_used" if parameter == "n_anchors" else parameter)
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for value, label, style in (("test", "transferred to the target", "o-"), ("source_test", source_label, "s--")):
         if value not in sweep:
             continue
-        stats = mean_std(sweep, x, value).sort_values(x)
+        stats = summarize(sweep, x, value).sort_values(x)
         ax.errorbar(stats[x], 100 * stats["mean"], yerr=100 * stats["std"], fmt=style, capsize=3, label=label)
     if paper_best is not None:
         ax.axvline(paper_best, color="grey", ls=":", label=f"paper's best ({paper_best})")

@@ -1,10 +1,4 @@
-"""The book's figure style and the figures of chapter 1 (soft prompt tuning).
-
-Every figure function takes plain tidy tables (pandas) and returns a matplotlib Figure with a title and
-labelled axes; captions live in the notebooks. Accuracies are stored as fractions and drawn in percent,
-like the paper's tables. Later chapters add their figures here or in ``plots_*`` modules that call
-:func:`use_book_style`.
-"""
+"""Figures of chapter 1 (soft prompt tuning): P@1 per relation and per model, training curves, nearest tokens."""
 from __future__ import annotations
 
 import math
@@ -13,62 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-# One colour per condition, everywhere in the book (the transfer chapters use the same names).
-COLORS = {
-    "random prompt": "#bbbbbb",
-    "manual template": "#7f7f7f",
-    "tuned prompt": "#2ca02c",
-    "direct tuning": "#2ca02c",
-    "majority object": "#222222",
-}
-# One colour per mini-zoo model (BERT blue, RoBERTa orange; large = darker).
-MODEL_COLORS = {
-    "mini-bert-base": "#6baed6",
-    "mini-bert-large": "#08519c",
-    "mini-roberta-base": "#fdae6b",
-    "mini-roberta-large": "#d94801",
-}
-CONDITIONS = ["random prompt", "manual template", "tuned prompt"]
-
-
-def use_book_style() -> None:
-    """The one figure style of the book: seaborn's white grid, small fonts, no top/right spines."""
-    try:
-        import seaborn as sns
-    except ImportError:  # seaborn is optional; matplotlib settings below are the style
-        pass
-    else:
-        sns.set_theme(context="notebook", style="whitegrid", font_scale=0.85)
-    plt.rcParams.update({
-        "figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (6.5, 3.4), "figure.autolayout": False,
-        "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 11, "axes.titleweight": "bold",
-        "axes.labelsize": 10, "font.size": 9, "legend.fontsize": 8, "legend.frameon": False,
-        "grid.alpha": 0.4,
-    })
-
-
-def caption(text: str):
-    """A caption to ``display()`` under a figure or table (Markdown, small print, in the rendered book)."""
-    from IPython.display import Markdown
-    return Markdown(f"<small>{text}</small>")
-
-
-def model_color(name: str) -> str:
-    return MODEL_COLORS.get(name, "#555555")
-
-
-def _check_columns(table: pd.DataFrame, needed: list[str], what: str) -> None:
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise ValueError(f"{what} needs columns {needed}; missing {missing} (got {list(table.columns)})")
-
-
-def summarize(scores: pd.DataFrame, by: list[str], value: str = "p_at_1") -> pd.DataFrame:
-    """Mean, std over seeds (0 for one value) and count of ``value`` per group ``by``."""
-    _check_columns(scores, by + [value], "summarize")
-    out = scores.groupby(by, sort=False)[value].agg(["mean", "std", "count"]).reset_index()
-    out["std"] = out["std"].fillna(0.0)
-    return out
+from .numbers import check_columns, summarize
+from .style import COLORS, CONDITIONS, model_color, use_book_style
 
 
 def relation_bars(scores: pd.DataFrame, majority: pd.Series | dict | None = None,
@@ -79,12 +19,13 @@ def relation_bars(scores: pd.DataFrame, majority: pd.Series | dict | None = None
     ±std whisker). ``majority``: P@1 of always answering the most frequent training object, per relation,
     drawn as a black tick over each relation's group.
     """
-    _check_columns(scores, ["model", "relation", "condition", "p_at_1"], "relation_bars")
+    check_columns(scores, ["model", "relation", "condition", "p_at_1"], "relation_bars")
     use_book_style()
     models = list(dict.fromkeys(scores["model"]))
     relations = list(dict.fromkeys(scores["relation"]))
     conditions = [c for c in conditions if c in set(scores["condition"])]
-    stats = summarize(scores, ["model", "relation", "condition"]).set_index(["model", "relation", "condition"])
+    keys = ["model", "relation", "condition"]
+    stats = summarize(scores, keys, "p_at_1").set_index(keys)
     ncols = min(ncols, len(models))
     nrows = math.ceil(len(models) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.5, 2.7 * nrows), sharey=True, squeeze=False)
@@ -93,8 +34,8 @@ def relation_bars(scores: pd.DataFrame, majority: pd.Series | dict | None = None
     for ax, model in zip(axes.flat, models):
         for k, cond in enumerate(conditions):
             mean = [stats["mean"].get((model, r, cond), np.nan) * 100 for r in relations]
-            std = [stats["std"].get((model, r, cond), 0.0) * 100 for r in relations]
-            many = any(stats["count"].get((model, r, cond), 1) > 1 for r in relations)
+            std = [stats["std"].get((model, r, cond), np.nan) * 100 for r in relations]
+            many = any(stats["n"].get((model, r, cond), 1) > 1 for r in relations)
             ax.bar(x + (k - (len(conditions) - 1) / 2) * width, mean, width, yerr=std if many else None,
                    color=COLORS.get(cond), label=cond, capsize=1.5, error_kw={"lw": 0.8})
         if majority is not None:
@@ -122,11 +63,11 @@ def model_means(scores: pd.DataFrame, paper: pd.DataFrame | None = None,
 
     ``scores`` as in :func:`relation_bars`; ``paper``: rows ``model, condition, paper`` (percent).
     """
-    _check_columns(scores, ["model", "relation", "condition", "p_at_1"], "model_means")
+    check_columns(scores, ["model", "relation", "condition", "p_at_1"], "model_means")
     use_book_style()
     by_seed = scores.assign(seed=scores.get("seed", 0)).fillna({"seed": 0})
     means = by_seed.groupby(["model", "condition", "seed"], sort=False)["p_at_1"].mean().reset_index()
-    stats = summarize(means, ["model", "condition"]).set_index(["model", "condition"])
+    stats = summarize(means, ["model", "condition"], "p_at_1").set_index(["model", "condition"])
     models = list(dict.fromkeys(scores["model"]))
     conditions = [c for c in conditions if c in set(scores["condition"])]
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
@@ -135,7 +76,7 @@ def model_means(scores: pd.DataFrame, paper: pd.DataFrame | None = None,
     for k, cond in enumerate(conditions):
         off = (k - (len(conditions) - 1) / 2) * width
         mean = [stats["mean"].get((m, cond), np.nan) * 100 for m in models]
-        std = [stats["std"].get((m, cond), 0.0) * 100 for m in models]
+        std = [stats["std"].get((m, cond), np.nan) * 100 for m in models]
         ax.bar(x + off, mean, width, yerr=std, color=COLORS.get(cond), label=f"{cond} (ours)", capsize=2)
         if paper is not None:
             ref = paper[paper["condition"] == cond].set_index("model")["paper"]
@@ -159,7 +100,7 @@ def training_curves(history: pd.DataFrame, steps: pd.DataFrame | None = None, sm
     ``model, seed, epoch_pos, loss`` with the loss of every optimizer step at fractional epoch ``epoch_pos``;
     drawn as a running mean over ``smooth`` steps instead of the per-epoch means.
     """
-    _check_columns(history, ["model", "seed", "epoch", "train_loss", "dev_mean"], "training_curves")
+    check_columns(history, ["model", "seed", "epoch", "train_loss", "dev_mean"], "training_curves")
     use_book_style()
     fig, (left, right) = plt.subplots(2, 1, figsize=(6.5, 5.4))  # stacked: one column of the book
     first_seed = history.groupby("model", sort=False)["seed"].first()
@@ -170,7 +111,7 @@ def training_curves(history: pd.DataFrame, steps: pd.DataFrame | None = None, sm
             trained = rows[rows["epoch"] > 0]
             left.plot(trained["epoch"], trained["train_loss"], marker="o", ms=3, **kw)
         else:
-            _check_columns(steps, ["model", "seed", "epoch_pos", "loss"], "training_curves(steps=...)")
+            check_columns(steps, ["model", "seed", "epoch_pos", "loss"], "training_curves(steps=...)")
             run = steps[(steps["model"] == model) & (steps["seed"] == seed)].sort_values("epoch_pos")
             left.plot(run["epoch_pos"], run["loss"].rolling(smooth, min_periods=1).mean(), **kw)
         right.plot(rows["epoch"], rows["dev_mean"] * 100, marker="o", ms=3, **kw)
@@ -191,7 +132,7 @@ def training_curves(history: pd.DataFrame, steps: pd.DataFrame | None = None, sm
 def nearest_cosines(table: pd.DataFrame) -> plt.Figure:
     """Cosine of each vector to its nearest vocabulary token, by group (tuned prompt vectors vs word
     embeddings), as a strip plot. ``table``: rows ``group, cosine`` (optionally ``model`` for colour)."""
-    _check_columns(table, ["group", "cosine"], "nearest_cosines")
+    check_columns(table, ["group", "cosine"], "nearest_cosines")
     use_book_style()
     groups = list(dict.fromkeys(table["group"]))
     fig, ax = plt.subplots(figsize=(6.5, 1.4 + 0.7 * len(groups)))

@@ -6,20 +6,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .heatmap import heatmap
+from .style import use_book_style
+
 METHOD_ORDER = ["scratch", "PoT", "PANDA", "PANDA (mse)", "PANDA (kl)", "PANDA + unlabelled", "early fusion PoT",
                 "early fusion PANDA", "late fusion PANDA"]
-
-
-def use_style() -> None:
-    """The book's figure style (``plots.use_book_style``) when it exists, else a plain local one."""
-    try:
-        from .plots import use_book_style
-    except ImportError:
-        import seaborn as sns
-        sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")
-        plt.rcParams.update({"figure.dpi": 110, "axes.titlesize": "medium", "figure.autolayout": True})
-    else:
-        use_book_style()
 
 
 def _label(rel_id: str, labels: dict[str, str] | None, width: int = 22) -> str:
@@ -29,20 +20,24 @@ def _label(rel_id: str, labels: dict[str, str] | None, width: int = 22) -> str:
     return f"{rel_id} {text if len(text) <= width else text[:width - 1] + '…'}"
 
 
-def heatmap(matrix: pd.DataFrame, title: str, ax=None, labels: dict[str, str] | None = None,
-            cmap: str = "viridis", fmt: str = ".2f", center: float | None = None, cbar_label: str = ""):
-    """An annotated [source x target] heatmap (rows: source task, columns: target task)."""
-    import seaborn as sns
-    use_style()
+def task_heatmap(matrix: pd.DataFrame, title: str, ax=None, labels: dict[str, str] | None = None,
+                 cmap: str = "viridis", fmt: str = ".2f", center: float | None = None, cbar_label: str = ""):
+    """An annotated [source x target] task matrix (rows: source task, labelled with ``labels``; columns: target
+    task) drawn by the book's :func:`heatmap`; ``center``: a diverging ``cmap`` centred on this value."""
+    use_book_style()
     if ax is None:
         _, ax = plt.subplots(figsize=(min(6.5, 0.8 * len(matrix.columns) + 4), 0.6 * len(matrix.index) + 1.5))
-    sns.heatmap(matrix.astype(float), annot=True, fmt=fmt, cmap=cmap, center=center, ax=ax, square=True,
-                cbar_kws={"label": cbar_label},
-                xticklabels=list(matrix.columns), yticklabels=[_label(r, labels) for r in matrix.index])
+    values = matrix.to_numpy(dtype=float)
+    vmin = vmax = None
+    if center is not None:
+        spread = float(np.nanmax(np.abs(values - center))) or 1.0
+        vmin, vmax = center - spread, center + spread
+    heatmap(ax, values, [_label(r, labels) for r in matrix.index], list(matrix.columns), title, cmap, vmin, vmax,
+            annotate=True, fmt="{:" + fmt + "}", cbar_label=cbar_label)
+    ax.set_aspect("equal")
     ax.tick_params(axis="x", labelrotation=0)
     ax.set_xlabel("target task")
     ax.set_ylabel("source task")
-    ax.set_title(title)
     return ax
 
 
@@ -50,7 +45,7 @@ def metric_vs_gain(scores: dict[str, pd.DataFrame], gains: pd.DataFrame, correla
                    near: set[frozenset] = frozenset(), n_label: str = ""):
     """One panel per metric: its score for each (source, target) pair against the real PoT gain, with
     Spearman's rho in the title; near pairs (as sets of two relation ids) drawn in another colour."""
-    use_style()
+    use_book_style()
     cols = min(3, len(scores))  # panels in rows of three: readable in the book's 6.5 in column
     rows = -(-len(scores) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(6.5, 2.5 * rows + 0.6), sharey=True, squeeze=False,
@@ -76,10 +71,10 @@ def metric_vs_gain(scores: dict[str, pd.DataFrame], gains: pd.DataFrame, correla
 
 
 def method_bars(results: pd.DataFrame, title: str, paper_gain: float | None = None):
-    """Test P@1 (%) per method, grouped by training-set size: bar = mean over seeds, error bar = standard
-    deviation, dots = single seeds."""
+    """Test P@1 (%) per method, grouped by training-set size: bar = mean over seeds, error bar = sample standard
+    deviation (seaborn's "sd": pandas' std, ddof = 1), dots = single seeds."""
     import seaborn as sns
-    use_style()
+    use_book_style()
     data = results.assign(p_at_1=100 * results["test"])
     order = [m for m in METHOD_ORDER if m in set(data["method"])]
     fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
@@ -91,20 +86,4 @@ def method_bars(results: pd.DataFrame, title: str, paper_gain: float | None = No
     ax.set_ylabel("test P@1 on the target (%)")
     ax.set_title(title + (f"\n(paper: PANDA beats PoT by {paper_gain} points on average)" if paper_gain else ""))
     ax.legend(title="method", fontsize=7, title_fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
-    return fig
-
-
-def gain_by_size(gains: pd.DataFrame, title: str):
-    """PoT gain over scratch (points) per training-set size: one dot per (source, target, seed), mean bar."""
-    import seaborn as sns
-    use_style()
-    data = gains.assign(gain_points=100 * gains["gain"])
-    fig, ax = plt.subplots(figsize=(4.8, 3.4))
-    sns.stripplot(data=data, x="n_train", y="gain_points", alpha=0.45, size=3, ax=ax)
-    sns.pointplot(data=data, x="n_train", y="gain_points", errorbar=("ci", 95), color="black", markers="D",
-                  linestyles="none", ax=ax)
-    ax.axhline(0, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("target training facts (n_train)")
-    ax.set_ylabel("PoT gain over scratch (P@1 points)")
-    ax.set_title(title)
     return fig
