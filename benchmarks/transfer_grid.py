@@ -1,6 +1,6 @@
 """Time of the whole transfer grid of a profile: every method x source x target x seed (not library code).
 
-    .venv/bin/python benchmarks/transfer_grid.py [--params params/cpu.yaml] [--prompts-from .runs]
+    .venv/bin/python benchmarks/transfer_grid.py [--params params/cpu.yaml] [--prompts-from ~/.cache/tutorial_lib/runs]
 
 The grid is what chapters 2-4 compute: direct transfer (same-width pairs), discretization, the projector and
 the relative search from every model to every model, for every seed of the profile, each scored on the
