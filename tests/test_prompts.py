@@ -141,6 +141,16 @@ def test_one_word_vocabulary_makes_every_scored_fact_correct(lm, rels):
     assert scores["P19"] == 1.0 and scores["mean"] == 1.0
 
 
+def test_a_relation_without_scored_facts_is_named_not_silently_dropped(lm, rels):
+    from dataclasses import replace
+    word = next(f.object for f in rels["P19"].split("test"))
+    other = next(r for r in rels if r != "P19")
+    unanswerable = replace(rels[other], facts=tuple(replace(f, object=word + "-not-a-word") for f in rels[other].facts))
+    with pytest.warns(UserWarning, match=other):
+        scores = evaluate(lm, random_prompts(lm, rels), {"P19": rels["P19"], other: unanswerable}, [word])
+    assert scores["mean"] == scores["P19"]
+
+
 # ----------------------------------------------------------------------------- determinism
 
 def test_same_seed_gives_identical_prompts_and_scores(lm, rels):

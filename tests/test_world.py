@@ -42,3 +42,20 @@ def test_other_models_get_every_lama_fact(lama_dir):
     assert len(every["P19"].facts) > WorldConfig().max_facts  # not the zoo's cap
     lms = {"my-model": tiny_lm("bert", 16, name="my-model")}
     assert facts(experiments.world_of(lms, ["P19"]).relations) == {"P19": every["P19"].facts}
+
+
+def test_world_of_refuses_an_empty_relation_list():
+    from tiny_models import tiny_lm
+    from tutorial_lib.experiments import world_of
+    with pytest.raises(ValueError, match="relations is empty"):
+        world_of({"tiny-a": tiny_lm("bert", 16, seed=0, name="tiny-a")}, [])
+
+
+def test_facts_digest_sees_an_edited_object():
+    from tutorial_lib.data import Fact, Relation, facts_digest
+    fact = Fact("P19", "Dante", "Florence", "u1")
+    rel = Relation("P19", "place of birth", "[X] was born in [Y] .", "N-1", (), None, (fact,))
+    edited = Relation("P19", "place of birth", "[X] was born in [Y] .", "N-1", (), None,
+                      (Fact("P19", "Dante", "Rome", "u1"),))
+    assert facts_digest({"P19": rel}) != facts_digest({"P19": edited})
+    assert facts_digest({"P19": rel}) == facts_digest({"P19": rel})

@@ -314,6 +314,13 @@ def cap_split(relation: Relation, split: str, n: int | None) -> Relation:
     return replace(relation, facts=tuple(f for f in relation.facts if f.split != split or f.uuid in keep))
 
 
+def facts_digest(relations: dict[str, Relation]) -> str:
+    """A hash of every fact of ``relations``, subject, object and uuid: it keys the cached runs made on them, so
+    an edited fact never reuses a record made on the original."""
+    return hashlib.sha256(repr([(f.subject, f.object, f.uuid) for r in relations.values()
+                                for f in r.facts]).encode()).hexdigest()
+
+
 def shared_subjects(relations: dict[str, Relation] | dict[str, dict]) -> frozenset[str]:
     """Subjects that have facts in at least two of the given relations."""
     seen: dict[str, set[str]] = {}

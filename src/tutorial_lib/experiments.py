@@ -29,9 +29,8 @@ class World:
 
     @cached_property
     def facts_digest(self) -> str:
-        """A hash of every fact of the world, subject, object and uuid (it keys the cached units scored on them)."""
-        return sha256(repr([(f.subject, f.object, f.uuid) for r in self.relations.values()
-                            for f in r.facts]).encode()).hexdigest()
+        """A hash of every fact of the world (:func:`data.facts_digest`; it keys the cached units scored on them)."""
+        return data.facts_digest(self.relations)
 
     def revisions(self, names) -> dict[str, str]:
         """The weights' revision of each named model (it keys the cached units, see :func:`zoo.load_model`)."""
@@ -52,7 +51,9 @@ def load_world(models: list[str], relations: list[str] | None = None, device: st
 
 def world_of(lms: dict[str, MaskedLM], relations: list[str] | None = None, test_facts: int | None = None) -> World:
     """:func:`load_world` for models already loaded (``{name: MaskedLM}``, e.g. a zoo model trained further)."""
-    ids = list(relations) if relations else list(DEFAULT_RELATIONS)
+    if relations is not None and not list(relations):
+        raise ValueError("relations is empty: give relation ids, or None for the mini zoo's 12")
+    ids = list(relations) if relations is not None else list(DEFAULT_RELATIONS)
     rels = {r: data.cap_split(rel, "test", test_facts) for r, rel in relations_for(list(lms), ids).items()}
     vocab = data.scoring_vocabulary([lm.tokenizer for lm in lms.values()])
     return World(lms, rels, vocab)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
+from . import data
 from .data import Fact, Relation
 from .probing import restricted_argmax, vocab_ids
 from .progress import tqdm
@@ -143,6 +145,10 @@ def evaluate(lm: MaskedLM, prompts: PromptSet, relations: dict[str, Relation], v
     scores = {r: correct[index == i].float().mean().item() if (index == i).any() else float("nan")
               for i, r in enumerate(order)}
     valid = [v for v in scores.values() if not math.isnan(v)]
+    empty = [r for r, v in scores.items() if math.isnan(v)]
+    if empty:
+        warnings.warn(f"relation(s) {empty} have no {split} fact whose answer is in the scoring vocabulary: "
+                      "their P@1 is NaN and the mean leaves them out", stacklevel=2)
     scores["mean"] = sum(valid) / len(valid) if valid else float("nan")
     return scores
 
@@ -285,7 +291,7 @@ def tune_or_load(lm: MaskedLM, relations: dict[str, Relation], vocab: list[str],
 
     store = store if store is not None else RunStore()
     run_config = {"model": lm.name, "revision": lm.revision, "relations": list(relations), **asdict(config),
-                  "facts": sha256(" ".join(f.uuid for r in relations.values() for f in r.facts).encode()).hexdigest(),
+                  "facts": data.facts_digest(relations),
                   "vocab": sha256(" ".join(vocab).encode()).hexdigest()}
 
     def compute():
