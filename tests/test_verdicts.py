@@ -39,3 +39,9 @@ def test_bad_input_raises():
         verdicts.compare([float("nan"), 0.2], 0.1)
     with pytest.raises(ValueError):
         verdicts.claim(verdicts.compare([1.0, 1.1], 0.0), expected="bigger")
+
+
+def test_nothing_to_compare_is_not_judged():
+    nothing = verdicts.compare_if_any([], 0.0)
+    assert nothing.outcome == verdicts.NO_DATA and verdicts.claim(nothing, verdicts.LOWER) == verdicts.NO_DATA
+    assert verdicts.compare_if_any([-0.9, -0.8], 0.0) == verdicts.compare([-0.9, -0.8], 0.0)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 HIGHER, LOWER, NOISE, ONE_SEED = "higher", "lower", "within noise", "not judged (one seed)"
+NO_DATA = "not judged (nothing to compare)"
 HOLDS, DIFFERS = "holds", "differs"
 
 
@@ -50,11 +51,16 @@ def compare(a: float | Sequence[float], b: float | Sequence[float]) -> Compariso
     return Comparison(diff, spread, HIGHER if diff > 0 else LOWER)
 
 
+def compare_if_any(a: Sequence[float], b: float | Sequence[float]) -> Comparison:
+    """:func:`compare`, or NO_DATA when ``a`` is empty (e.g. no relation whose accuracy moved, so no ranking)."""
+    return compare(a, b) if len(a) else Comparison(math.nan, math.nan, NO_DATA)
+
+
 def claim(comparison: Comparison, expected: str = HIGHER) -> str:
     """Verdict on a claim that a is ``expected`` (HIGHER or LOWER) than b: holds, differs, within noise or not
     judged."""
     if expected not in (HIGHER, LOWER):
         raise ValueError(f"expected must be {HIGHER!r} or {LOWER!r}, got {expected!r}")
-    if comparison.outcome in (NOISE, ONE_SEED):
+    if comparison.outcome in (NOISE, ONE_SEED, NO_DATA):
         return comparison.outcome
     return HOLDS if comparison.outcome == expected else DIFFERS
