@@ -73,12 +73,18 @@ def same_index_correlations(source: torch.Tensor, target: torch.Tensor) -> torch
     return ((a * b).sum(0) / (a.norm(dim=0) * b.norm(dim=0))).abs().float()
 
 
+def random_rotation(width: int, seed: int) -> torch.Tensor:
+    """A [width, width] orthogonal matrix drawn uniformly (Haar) from ``seed``: the QR decomposition of a Gaussian
+    matrix, with the signs of R's diagonal moved into Q."""
+    gaussian = torch.randn(width, width, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    q, r = torch.linalg.qr(gaussian)
+    return (q * torch.sign(torch.diagonal(r))).float()
+
+
 def rotation_chance(source: torch.Tensor, seed: int = 0) -> float:
-    """The largest same-index |r| between ``source`` and a random rotation of itself: what two models with the
-    same geometry and unrelated coordinates show by chance."""
-    q, _ = torch.linalg.qr(torch.randn(source.shape[1], source.shape[1], generator=torch.Generator().manual_seed(seed),
-                                       dtype=torch.float64))
-    return same_index_correlations(source, (source.double() @ q).float()).max().item()
+    """The largest same-index |r| between ``source`` and a :func:`random_rotation` of itself: what two models with
+    the same geometry and unrelated coordinates show by chance."""
+    return same_index_correlations(source, source.float() @ random_rotation(source.shape[1], seed)).max().item()
 
 
 def shared_geometry(source_lm, target_lm, n_anchors: int | None = None, probe_every: int = 4, exclude=None,

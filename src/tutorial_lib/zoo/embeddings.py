@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 
+from ..geometry import random_rotation
 from ..tokens import single_token_ids
 
 
@@ -43,14 +44,6 @@ def ppmi_svd(tokenizer, texts: list[str], width: int, window: int = 4, alpha: fl
                                    check_invariants=False).coalesce()
     u, s, _ = torch.svd_lowrank(ppmi, q=min(width, size), niter=4)
     return u * s.sqrt(), word >= min_count
-
-
-def random_rotation(width: int, seed: int) -> torch.Tensor:
-    """A [width, width] orthogonal matrix drawn uniformly (Haar) from ``seed``: the QR decomposition of a Gaussian
-    matrix, with the signs of R's diagonal moved into Q."""
-    gaussian = torch.randn(width, width, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    q, r = torch.linalg.qr(gaussian)
-    return (q * torch.sign(torch.diagonal(r))).float()
 
 
 def distributional_start(model, tokenizer, texts: list[str], movable_words, rotation_seed: int | None = None) -> dict:
