@@ -4,7 +4,7 @@ import torch
 
 from tutorial_lib import data
 from tutorial_lib.transfer import relative_encoding, rotation_chance, same_index_correlations
-from tutorial_lib.zoo.build import quality_checks
+from tutorial_lib.zoo import quality_checks
 from tutorial_lib.zoo.corpus import jaccard, pattern_words, pretraining_patterns
 from tutorial_lib.zoo.embeddings import random_rotation
 

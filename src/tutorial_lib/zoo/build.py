@@ -21,7 +21,7 @@ from .. import data
 from ..anchors import fact_words
 from ..probing import majority_p_at_1, template_p_at_1, vocab_ids
 from ..world import DEFAULT_RELATIONS, WorldConfig, world_relations
-from . import ZOO, ZOO_DIR, ZooSpec
+from . import ZOO, ZOO_DIR, ZooSpec, quality_checks
 from .corpus import objects, pretraining_patterns, wordnet_glosses
 from .embeddings import distributional_start
 from .pretrain import TrainConfig, pretrain
@@ -75,27 +75,6 @@ def evaluate_facts(model, tokenizer, relations, holdout_jaccard: float | None = 
         }
     mean = {k: sum(r[k] for r in rows.values()) / len(rows) for k in next(iter(rows.values()))}
     return {"mean": mean, "per_relation": rows}
-
-
-def quality_checks(mean: dict, geometry: dict | None = None) -> list[tuple[str, float, str, bool]]:
-    """What makes a zoo model good, as (criterion, measured, target, holds) rows: its facts are stored (far
-    above the majority object), the held-out manual template recovers them only partly, another relation's
-    template does not, and (with ``geometry``, the card's rows per other model) it shares word geometry with
-    the other models but not coordinates."""
-    stored, manual = mean["paraphrase"], mean["manual"]
-    rows = [("facts stored (best pretraining phrasing)", stored, ">= 0.5", stored >= 0.5),
-            ("facts stored / majority object", stored / max(mean["majority"], 1e-9), ">= 2",
-             stored >= 2 * mean["majority"]),
-            ("manual template / facts stored", manual / max(stored, 1e-9), "<= 0.8", manual <= 0.8 * stored),
-            ("another relation's template / manual", mean["other_template"] / max(manual, 1e-9), "<= 0.5",
-             mean["other_template"] <= 0.5 * manual)]
-    if geometry:
-        translation = min(g["p_at_1"] for g in geometry.values())
-        rows.append(("word translation to the other models (lowest)", translation, ">= 0.9", translation >= 0.9))
-        if all("same_index_mean" in g for g in geometry.values()):
-            shared = max(g["same_index_mean"] for g in geometry.values())
-            rows.append(("same-index abs(r), mean over dimensions (highest pair)", shared, "<= 0.2", shared <= 0.2))
-    return rows
 
 
 def model_card(name: str, spec: ZooSpec, world: WorldConfig, train: TrainConfig, stats: dict) -> str:
