@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..page import DASH
+from ..page import DASH, dash
 
 
 def check_columns(table: pd.DataFrame, needed: list[str], what: str) -> None:
@@ -64,5 +64,5 @@ def beside_paper(ours: pd.DataFrame, theirs: pd.DataFrame, digits: int = 2) -> p
     for col in ours.columns:
         out[(col, "ours")] = ours[col]
         paper_col = theirs[col] if col in theirs.columns else pd.Series(np.nan, index=ours.index)
-        out[(col, "paper")] = paper_col.reindex(ours.index).map(lambda v: DASH if pd.isna(v) else f"{v:.{digits}f}")
+        out[(col, "paper")] = paper_col.reindex(ours.index).map(lambda v: dash(v, f".{digits}f"))
     return pd.DataFrame(out, index=ours.index)
