@@ -138,6 +138,10 @@ def test_a_code_change_gives_a_new_key_and_a_presentation_change_does_not(tmp_pa
     plots.write_text(plots.read_text() + "\n# a figure's colour changed\n")
     results.code_digest.cache_clear()
     assert results.code_digest(copy) == before, "editing a plotting module must keep the run store valid"
+    builder = copy / "zoo" / "build.py"
+    builder.write_text(builder.read_text() + "\n# a new build option\n")
+    results.code_digest.cache_clear()
+    assert results.code_digest(copy) == before, "a rebuilt model changes its revision, not the builder's code"
     relative = copy / "transfer" / "relative.py"
     text = relative.read_text()
     assert "lr: float = 5e-3" in text

@@ -75,3 +75,16 @@ def test_quality_checks_flag_a_template_that_recovers_everything():
     shared = {"m": {"p_at_1": 0.99, "same_index_mean": 0.9}}
     assert [w for w, *_, ok in quality_checks(good, shared) if not ok] == [
         "same-index abs(r), mean over dimensions (highest pair)"]
+
+
+def test_the_builders_evaluation_reads_lama_from_the_given_folder(lama_dir, monkeypatch, tmp_path):
+    """`zoo.build --lama-dir` without $LAMA_DIR: the scoring vocabulary came from the download path (no network)."""
+    from tutorial_lib.zoo import load_model
+    from tutorial_lib.zoo.build import evaluate_facts
+
+    relations = data.load_relations(["P36"], lama_dir, max_facts=20)
+    monkeypatch.delenv("LAMA_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no cached copy to fall back on
+    lm = load_model("mini-bert-base", device="cpu")
+    scores = evaluate_facts(lm.model, lm.tokenizer, relations, holdout_jaccard=0.5, limit=3, lama_dir=lama_dir)
+    assert set(scores["mean"]) == {"majority", "paraphrase", "manual", "other_template"}

@@ -25,9 +25,11 @@ from .files import atomic
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Modules (and the plots/ package) that only present results (tables, figures, widgets, the CLI, parameter
-# checks): they make no record, so editing them keeps the run store valid. Every other module is in the digest.
+# checks), and the zoo's builder (a rebuilt model has new weights, hence a new revision in every key): they make
+# no record, so editing them keeps the run store valid. Every other module is in the digest.
 PRESENTATION = frozenset({"__main__.py", "cli.py", "comparison.py", "page.py", "paper.py", "parameters.py",
-                          "plots", "progress.py", "verdicts.py", "widgets.py"})
+                          "plots", "progress.py", "verdicts.py", "widgets.py",
+                          "zoo/build.py", "zoo/embeddings.py", "zoo/pretrain.py", "zoo/vocab.py"})
 
 
 @dataclass

@@ -11,7 +11,7 @@ import argparse
 import json
 import shutil
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -57,10 +57,10 @@ def new_model(spec: ZooSpec, tokenizer):
 
 
 def evaluate_facts(model, tokenizer, relations, holdout_jaccard: float | None = None, split: str = "test",
-                   limit: int | None = None) -> dict:
+                   limit: int | None = None, lama_dir=None) -> dict:
     """The three numbers that say whether a zoo model is good (see the model card): facts stored (the best of
     the pretraining phrasings), the held-out manual template, other relations' templates."""
-    allowed = vocab_ids(tokenizer, data.scoring_vocabulary([tokenizer]))
+    allowed = vocab_ids(tokenizer, data.scoring_vocabulary([tokenizer], lama_dir=lama_dir))
     rows = {}
     for rel in relations.values():
         facts = rel.split(split)[:limit]
@@ -138,7 +138,8 @@ def refresh_card(name: str, out_dir: Path = ZOO_DIR, lama_dir=None) -> dict:
     stats = json.loads((path / "card.json").read_text())
     lm = load_model(str(path), device="cpu")
     world = WorldConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in stats["world"].items()})
-    stats["eval"] = evaluate_facts(lm.model, lm.tokenizer, world_relations(world, lama_dir), world.holdout_jaccard)
+    stats["eval"] = evaluate_facts(lm.model, lm.tokenizer, world_relations(world, lama_dir), world.holdout_jaccard,
+                                   lama_dir=lama_dir)
     others = [n for n in ZOO if n != name and (out_dir / n / "card.json").is_file()]
     stats["geometry"] = {}
     for other in others:
@@ -146,14 +147,16 @@ def refresh_card(name: str, out_dir: Path = ZOO_DIR, lama_dir=None) -> dict:
         stats["geometry"][other] = {k: g[k] for k in ("p_at_1", "chance", "linear_r2", "same_index_r",
                                                       "same_index_mean", "same_index_chance")}
     (path / "card.json").write_text(json.dumps(stats, indent=1))
-    spec, train = ZOO[name], TrainConfig(**stats["train"])
+    spec, train = ZooSpec(**stats["spec"]), TrainConfig(**stats["train"])
     (path / "README.md").write_text(model_card(name, spec, world, train, stats))
     return stats
 
 
 def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path, out_dir: Path,
-                lama_dir=None) -> dict:
-    spec = ZOO[name]
+                lama_dir=None, seed_offset: int = 0) -> dict:
+    """Pretrain one zoo model and write its checkpoint and card. ``seed_offset`` > 0 builds another instance of
+    the same recipe (another initialisation, rotation and batch order: the model's seed plus the offset)."""
+    spec = replace(ZOO[name], seed=ZOO[name].seed + seed_offset)
     relations = world_relations(world, lama_dir)
     text = wordnet_glosses()
     tokenizers = build_tokenizers(world, relations, text, workdir / "tokenizers")
@@ -171,10 +174,10 @@ def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path
         raise ValueError(f"word_vectors must be 'ppmi-svd' or 'random', got {world.word_vectors!r}")
     train = TrainConfig(**{**asdict(train), "seed": spec.seed, "lr": train.lr * FAMILY_LR[spec.family]})
     history = pretrain(model, tokenizer, corpus, train,
-                       workdir / name,
+                       workdir / (f"{name}-seed{spec.seed}" if seed_offset else name),
                        evaluate=lambda: {k: round(v, 3) for k, v in
                                          evaluate_facts(model, tokenizer, relations, world.holdout_jaccard,
-                                                        limit=30)["mean"].items()},
+                                                        limit=30, lama_dir=lama_dir)["mean"].items()},
                        eval_every=400)
     stats = {
         "name": name, "spec": asdict(spec), "world": asdict(world), "train": asdict(train),
@@ -184,7 +187,8 @@ def build_model(name: str, world: WorldConfig, train: TrainConfig, workdir: Path
         "fact_sentences": sum(s.object_span is not None for s in corpus),
         "text_sentences": sum(s.object_span is None for s in corpus),
         **start, "steps": history[-1]["step"], "seconds": history[-1]["seconds"], "threads": torch.get_num_threads(),
-        "history": history, "eval": evaluate_facts(model, tokenizer, relations, world.holdout_jaccard),
+        "history": history, "eval": evaluate_facts(model, tokenizer, relations, world.holdout_jaccard,
+                                                   lama_dir=lama_dir),
         "build_seconds": time.monotonic() - started,
     }
     target = out_dir / name
@@ -217,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="start of the word embeddings (random: the first zoo's recipe, all trained; "
                              "use a fresh --workdir when switching)")
     parser.add_argument("--epochs", type=float, default=TrainConfig.epochs)
+    parser.add_argument("--seed-offset", type=int, default=0,
+                        help="build another instance of each model: its pretraining seed plus this (use another --out)")
     parser.add_argument("--workdir", type=Path, default=Path(".zoo-work"))
     parser.add_argument("--out", type=Path, default=ZOO_DIR)
     parser.add_argument("--lama-dir", default=None)
@@ -237,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         if (args.out / name / "card.json").is_file():
             print(f"{name}: already built in {args.out / name} (delete it to rebuild)")
             continue
-        stats = build_model(name, world, train, args.workdir, args.out, args.lama_dir)
+        stats = build_model(name, world, train, args.workdir, args.out, args.lama_dir, args.seed_offset)
         print(json.dumps({"model": name, **stats["eval"]["mean"], "minutes": stats["seconds"] / 60}))
 
 
