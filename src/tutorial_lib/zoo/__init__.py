@@ -60,6 +60,10 @@ def quality_checks(mean: dict, geometry: dict | None = None) -> list[tuple[str, 
         if all("same_index_mean" in g for g in geometry.values()):
             shared = max(g["same_index_mean"] for g in geometry.values())
             rows.append(("same-index abs(r), mean over dimensions (highest pair)", shared, "<= 0.2", shared <= 0.2))
+        if all("same_index_chance_95" in g for g in geometry.values()):
+            ratio = max(g["same_index_r"] / g["same_index_chance_95"] for g in geometry.values())
+            rows.append(("same-index abs(r), largest / 95th percentile for random rotations (highest pair)", ratio,
+                         "<= 1", ratio <= 1))
     return rows
 
 
