@@ -36,8 +36,7 @@ CPU = {"seeds": [0, 1, 2], "m": 5, "epochs": 1, "test_facts": 40, "n_anchors": 4
 def measure() -> dict:
     store, p = RunStore(), CPU
     world = experiments.load_world(MODELS, None, "cpu", p["test_facts"])
-    seeds = {name: json.loads((DATA_DIR / "zoo" / name / "card.json").read_text())["spec"]["seed"]
-             for name in MODELS}
+    cards = {name: json.loads((DATA_DIR / "zoo" / name / "card.json").read_text()) for name in MODELS}
     tuned = {(t, sd): experiments.source_prompts(world, t, sd, p["m"], p["epochs"], store)[1]["test"]["mean"]
              for t in MODELS for sd in p["seeds"]}
     manual = {(t, sd): experiments.reference_scores(world, t, sd, p["m"], store)["manual template"]["mean"]
@@ -53,7 +52,8 @@ def measure() -> dict:
     for a, b in itertools.combinations(MODELS, 2):
         _, (emb_a,), emb_b = anchor_pairs(world.models[a], world.models[b], None)
         coordinates[f"{a}|{b}"] = {k: round(v, 4) for k, v in same_index(emb_a, emb_b).items()}
-    return {"pretraining_seeds": seeds,
+    return {"pretraining_seeds": {name: card["spec"]["seed"] for name, card in cards.items()},
+            "facts": {name: card["eval"]["mean"] for name, card in cards.items()},
             "tuned_minus_manual": 100 * (sum(tuned.values()) - sum(manual.values())) / len(tuned),
             "cells": {f"{s}|{t}": {k: cells[k][s, t] for k in cells} for s, t in cells["relative"].index},
             "coordinates": coordinates}
@@ -67,9 +67,14 @@ def summary(runs: dict[str, dict]) -> pd.DataFrame:
         same = pd.DataFrame(run["coordinates"]).T
         rows[name] = {
             "pretraining seeds": " ".join(str(s) for s in run["pretraining_seeds"].values()),
+            "facts stored / manual template (fill-mask, per model)": " ".join(
+                f"{f['paraphrase']:.2f}/{f['manual']:.2f}" for f in run["facts"].values()),
             "tuned - manual (points)": round(run["tuned_minus_manual"], 1),
             "relative beats discretization (of 12)": int((cells.relative > cells.discretize).sum()),
             "relative beats projector (of 12)": int((cells.relative > cells.projector).sum()),
+            "cells discretization wins (source>target)": ", ".join(
+                pair.replace("mini-", "").replace("|", ">")
+                for pair in cells.index[cells.relative <= cells.discretize]),
             "relative / discretization / projector (%)": " / ".join(f"{cells[k].mean():.1f}" for k in
                                                                    ("relative", "discretize", "projector")),
             "same-index largest abs(r) (range over pairs)":
