@@ -64,7 +64,7 @@ def same_index_correlations(source: torch.Tensor, target: torch.Tensor) -> torch
     of ``target`` ([n, d_s], [n, d_t], rows the same words), for each of the first min(d_s, d_t) dimensions.
     Near 1 when a dimension means the same in both spaces. For one geometry in two random orientations (a
     random rotation of the other) it is about |Q_ii| of that rotation: the mean about 0.8 / sqrt(d), the largest
-    of d of them 0.21-0.24 (median) at the zoo's widths, above 0.2 for nine rotations in ten or more
+    of d of them 0.21-0.24 (median) at the zoo's widths, above 0.2 for 85-98 % of rotations
     (:func:`rotation_chance`)."""
     if source.shape[0] != target.shape[0]:
         raise ValueError("source and target rows must be the same words")
