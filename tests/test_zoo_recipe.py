@@ -90,3 +90,12 @@ def test_the_builders_evaluation_reads_lama_from_the_given_folder(lama_dir, monk
     lm = load_model("mini-bert-base", device="cpu")
     scores = evaluate_facts(lm.model, lm.tokenizer, relations, holdout_jaccard=0.5, limit=3, lama_dir=lama_dir)
     assert set(scores["mean"]) == {"majority", "paraphrase", "manual", "other_template"}
+
+
+def test_quality_checks_flag_a_pair_above_the_chance_range():
+    good = {"majority": 0.2, "paraphrase": 0.6, "manual": 0.4, "other_template": 0.1}
+    pair = {"p_at_1": 0.99, "same_index_mean": 0.06, "same_index_r": 0.24, "same_index_chance_95": 0.28}
+    assert all(ok for *_, ok in quality_checks(good, {"m": pair}))
+    shared = {**pair, "same_index_r": 0.35}  # one dimension shared beyond what 95 % of rotations show
+    assert [w for w, *_, ok in quality_checks(good, {"m": shared}) if not ok] == [
+        "same-index abs(r), largest / 95th percentile for random rotations (highest pair)"]
