@@ -50,3 +50,18 @@ def test_plain_outcome_words():
     words = [comparison.plain_outcome(verdicts.compare(a, b), "better than", "worse than") for a, b in pairs]
     assert words[:2] == ["better than", "worse than"]
     assert "within the seed spread" in words[2] and "one seed" in words[3]
+
+
+def test_cell_outcomes_judge_each_cross_model_cell_against_its_seed_spread():
+    pairs = [("a", "b"), ("b", "a"), ("a", "c")]
+
+    def grid(values):  # (source, target) -> per-seed test; the diagonal is ignored
+        return pd.DataFrame([{"source": s, "target": t, "seed": seed, "test": v}
+                             for (s, t), per_seed in values.items() for seed, v in enumerate(per_seed)])
+
+    ours = grid({("a", "b"): [0.6, 0.62], ("b", "a"): [0.4, 0.41], ("a", "c"): [0.5, 0.6], ("a", "a"): [0.9, 0.9]})
+    other = grid({("a", "b"): [0.5, 0.51], ("b", "a"): [0.5, 0.52], ("a", "c"): [0.52, 0.58], ("a", "a"): [0.0, 0.0]})
+    outcomes = comparison.cell_outcomes(ours, other)
+    assert list(outcomes.index) == sorted(pairs)
+    assert outcomes[("a", "b")] == "higher" and outcomes[("b", "a")] == "lower"
+    assert outcomes[("a", "c")] == "within noise"

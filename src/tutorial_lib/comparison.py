@@ -41,6 +41,16 @@ def per_seed(table: pd.DataFrame, target: str, sources: list[str]) -> list[float
     return rows.groupby("seed").test.mean().tolist()
 
 
+def cell_outcomes(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
+    """Per cross-model (source, target) cell of two tidy grid tables: :func:`verdicts.compare` of ``a``'s
+    per-seed test P@1 against ``b``'s (HIGHER: ``a`` ahead by more than the spread over seeds)."""
+    cells = {}
+    for (source, target), rows in a[a.source != a.target].groupby(["source", "target"]):
+        cells[source, target] = verdicts.compare(rows.sort_values("seed").test.tolist(),
+                                                 per_seed(b[b.source == source], target, [source])).outcome
+    return pd.Series(cells, dtype=object)
+
+
 def method_values(grids: dict[str, pd.DataFrame], references: dict[str, dict[str, list[float]]],
                   models: list[str], widths: dict[str, int]) -> dict[tuple[str, str], list[float]]:
     """(target, column) -> per-seed test P@1: the transfer columns from ``grids`` (keyed as :data:`GRID`'s
