@@ -60,9 +60,9 @@ book: vendor
 book-ci: vendor
 	OMP_NUM_THREADS=1 $(PY) scripts/build_book.py --params params/ci.yaml
 
-# Every chapter three more times (scripts/smoke.py, into _build/smoke/): beside zoo models a Hub-layout model
-# that is not in the zoo; params/gpu.yaml's keys and params/paper.yaml's keys (fixture models, 41 relations),
-# both at the tiny sizes of params/tiny.yaml.
+# Every chapter four more times (scripts/smoke.py, into _build/smoke/): beside zoo models a Hub-layout model
+# that is not in the zoo; two zoo models of one width (no large sources); params/gpu.yaml's keys and
+# params/paper.yaml's keys (fixture models, 41 relations), both at the tiny sizes of params/tiny.yaml.
 smoke:
 	OMP_NUM_THREADS=1 $(PY) scripts/smoke.py all
 

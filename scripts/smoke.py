@@ -2,6 +2,7 @@
 """Smoke runs of every chapter beyond the CI profile: the ways a reader runs the book off its default path.
 
     python scripts/smoke.py second-model      # a Hub-layout model that is not a zoo model, beside zoo models
+    python scripts/smoke.py one-width         # two models of one width, two seeds (no large sources)
     python scripts/smoke.py gpu-structure     # params/gpu.yaml's keys at tiny sizes (params/tiny.yaml)
     python scripts/smoke.py paper-structure   # params/paper.yaml's keys, fixture models, 41 relations, tiny
     python scripts/smoke.py all
@@ -56,6 +57,13 @@ def second_model() -> dict:
             "multi_source_targets": [hub], "analysis_target": hub}
 
 
+def one_width() -> dict:
+    """The CI profile with two seeds on two models of one width (as a reader's bert-base-cased and roberta-base):
+    no large source is there to set the base ones against."""
+    return {**load("params/ci.yaml"), "models": ["mini-bert-base", "mini-roberta-base"], "seeds": [0, 1],
+            "multi_source_targets": None, "analysis_target": "mini-roberta-base"}
+
+
 def gpu_structure() -> dict:
     return load("params/gpu.yaml", "params/tiny.yaml")
 
@@ -70,7 +78,8 @@ def paper_structure() -> dict:
     return params
 
 
-SMOKES = {"second-model": second_model, "gpu-structure": gpu_structure, "paper-structure": paper_structure}
+SMOKES = {"second-model": second_model, "one-width": one_width, "gpu-structure": gpu_structure,
+          "paper-structure": paper_structure}
 
 
 def run(name: str) -> int:

@@ -50,6 +50,8 @@ def test_plain_outcome_words():
     words = [comparison.plain_outcome(verdicts.compare(a, b), "better than", "worse than") for a, b in pairs]
     assert words[:2] == ["better than", "worse than"]
     assert "within the seed spread" in words[2] and "one seed" in words[3]
+    nothing = comparison.plain_outcome(verdicts.compare_if_any([0.5, 0.6], []), "better than", "worse than")
+    assert "nothing to compare" in nothing
 
 
 def test_cell_outcomes_judge_each_cross_model_cell_against_its_seed_spread():

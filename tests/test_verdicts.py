@@ -45,3 +45,8 @@ def test_nothing_to_compare_is_not_judged():
     nothing = verdicts.compare_if_any([], 0.0)
     assert nothing.outcome == verdicts.NO_DATA and verdicts.claim(nothing, verdicts.LOWER) == verdicts.NO_DATA
     assert verdicts.compare_if_any([-0.9, -0.8], 0.0) == verdicts.compare([-0.9, -0.8], 0.0)
+    # either side: no large source models in a run leaves the base ones nothing to be set against
+    for a, b in (([0.5, 0.6], []), ([0.5, 0.6], [float("nan")] * 2), (float("nan"), [0.5, 0.6])):
+        assert verdicts.compare_if_any(a, b).outcome == verdicts.NO_DATA
+    with pytest.raises(ValueError):  # a missing value among numbers is an error, not "nothing"
+        verdicts.compare_if_any([0.5, float("nan")], [0.5, 0.6])

@@ -129,7 +129,10 @@ def _mean(values: list[float]) -> float:
 
 def plain_outcome(comparison: verdicts.Comparison, higher: str, lower: str) -> str:
     """A comparison in words for a sentence "a is ... b": ``higher`` / ``lower`` when the gap exceeds the spread
-    over seeds, else "no differently (within the seed spread) from" (or "... (one seed) ..." without seeds)."""
+    over seeds, else "no differently (within the seed spread) from" (or "... (one seed) ..." without seeds, "...
+    (nothing to compare ...) ..." when a side has no runs)."""
     return {verdicts.HIGHER: higher, verdicts.LOWER: lower,
             verdicts.NOISE: "no differently (within the seed spread) from",
-            verdicts.ONE_SEED: "no measurably differently (one seed, no spread to judge) from"}[comparison.outcome]
+            verdicts.ONE_SEED: "not measurably differently (one seed, no spread to judge) from",
+            verdicts.NO_DATA: "not measurably differently (nothing to compare: no runs on one side) from"}[
+        comparison.outcome]

@@ -51,9 +51,17 @@ def compare(a: float | Sequence[float], b: float | Sequence[float]) -> Compariso
     return Comparison(diff, spread, HIGHER if diff > 0 else LOWER)
 
 
-def compare_if_any(a: Sequence[float], b: float | Sequence[float]) -> Comparison:
-    """:func:`compare`, or NO_DATA when ``a`` is empty (e.g. no relation whose accuracy moved, so no ranking)."""
-    return compare(a, b) if len(a) else Comparison(math.nan, math.nan, NO_DATA)
+def _has_numbers(x: float | Sequence[float]) -> bool:
+    values = [float(v) for v in x] if hasattr(x, "__len__") else [float(x)]
+    return any(not math.isnan(v) for v in values)
+
+
+def compare_if_any(a: float | Sequence[float], b: float | Sequence[float]) -> Comparison:
+    """:func:`compare`, or NO_DATA when a side has no numbers: empty or NaN only (e.g. no relation whose accuracy
+    moved, so no ranking; or no large source models in the run, so nothing to set the base ones against)."""
+    if not (_has_numbers(a) and _has_numbers(b)):
+        return Comparison(math.nan, math.nan, NO_DATA)
+    return compare(a, b)
 
 
 def claim(comparison: Comparison, expected: str = HIGHER) -> str:
