@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from pathlib import Path
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
-import yaml
+from zoo_seeds import CPU, TOPK  # the cpu profile and chapter 4's top-k, as the zoo benchmark reads them
 
 from tutorial_lib import experiments
 from tutorial_lib.anchors import shared_words
@@ -26,10 +25,6 @@ from tutorial_lib.probing import template_p_at_1, vocab_ids
 from tutorial_lib.prompts import scored_facts
 from tutorial_lib.results import RunStore
 from tutorial_lib.tokens import single_token_ids
-
-CPU = yaml.safe_load((Path(__file__).resolve().parents[1] / "params" / "cpu.yaml").read_text())
-TOPK = 2000  # chapter 4's default (the profile leaves it to the notebook)
-
 
 def nearest_tokens(lm, vectors: torch.Tensor, candidates: list[int] | None = None) -> torch.Tensor:
     """[R, m] id of the token whose input embedding is nearest (cosine) to each vector: among ``candidates``,

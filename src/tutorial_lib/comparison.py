@@ -44,11 +44,9 @@ def per_seed(table: pd.DataFrame, target: str, sources: list[str]) -> list[float
 def cell_outcomes(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
     """Per cross-model (source, target) cell of two tidy grid tables: :func:`verdicts.compare` of ``a``'s
     per-seed test P@1 against ``b``'s (HIGHER: ``a`` ahead by more than the spread over seeds)."""
-    cells = {}
-    for (source, target), rows in a[a.source != a.target].groupby(["source", "target"]):
-        cells[source, target] = verdicts.compare(rows.sort_values("seed").test.tolist(),
-                                                 per_seed(b[b.source == source], target, [source])).outcome
-    return pd.Series(cells, dtype=object)
+    pairs = a[a.source != a.target].groupby(["source", "target"]).groups
+    return pd.Series({(s, t): verdicts.compare(per_seed(a, t, [s]), per_seed(b, t, [s])).outcome for s, t in pairs},
+                     dtype=object)
 
 
 def method_values(grids: dict[str, pd.DataFrame], references: dict[str, dict[str, list[float]]],

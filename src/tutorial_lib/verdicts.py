@@ -24,8 +24,12 @@ class Comparison:
     outcome: str     # HIGHER, LOWER, NOISE or ONE_SEED
 
 
+def _floats(x: float | Sequence[float]) -> list[float]:
+    return [float(v) for v in x] if hasattr(x, "__len__") else [float(x)]
+
+
 def _values(x: float | Sequence[float]) -> list[float]:
-    values = [float(v) for v in x] if hasattr(x, "__len__") else [float(x)]
+    values = _floats(x)
     if not values or any(math.isnan(v) for v in values):
         raise ValueError(f"compare needs numbers, got {x!r}")
     return values
@@ -52,8 +56,7 @@ def compare(a: float | Sequence[float], b: float | Sequence[float]) -> Compariso
 
 
 def _has_numbers(x: float | Sequence[float]) -> bool:
-    values = [float(v) for v in x] if hasattr(x, "__len__") else [float(x)]
-    return any(not math.isnan(v) for v in values)
+    return any(not math.isnan(v) for v in _floats(x))
 
 
 def compare_if_any(a: float | Sequence[float], b: float | Sequence[float]) -> Comparison:
